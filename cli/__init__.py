@@ -1,0 +1,1 @@
+"""The ``badge`` command (installed as the import package ``openbadge_ctq_cli``)."""

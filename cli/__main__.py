@@ -1,0 +1,3 @@
+from openbadge_ctq_cli.main import main
+
+main()
