@@ -12,7 +12,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from .errors import FetchError
 
-__all__ = ["OFFLINE", "Fetched", "Fetcher", "JSONObject", "MapFetcher", "OfflineFetcher"]
+__all__ = ["OFFLINE", "ChainFetcher", "Fetched", "Fetcher", "JSONObject", "MapFetcher", "OfflineFetcher"]
 
 JSONObject = dict[str, Any]
 
@@ -33,13 +33,15 @@ class Fetched:
 class Fetcher(Protocol):
     """Fetches a URL. Raises :class:`~openbadge_ctq.errors.FetchError` when it cannot."""
 
-    def fetch(self, url: str, *, accept: str = "application/json") -> Fetched: ...
+    def fetch(self, url: str, *, accept: str = "application/json", trusted_only: bool = False) -> Fetched:
+        """Fetch ``url``. With ``trusted_only`` serve only the caller's own saved copies (never the network)."""
+        ...
 
 
 class OfflineFetcher:
     """Fetches nothing: every URL raises FetchError with a hint on how to allow fetching."""
 
-    def fetch(self, url: str, *, accept: str = "application/json") -> Fetched:
+    def fetch(self, url: str, *, accept: str = "application/json", trusted_only: bool = False) -> Fetched:
         raise FetchError(
             f"{url} is not available offline",
             url=url,
@@ -57,8 +59,26 @@ class MapFetcher:
     docs: Mapping[str, bytes] = field(default_factory=dict)
     content_types: Mapping[str, str] = field(default_factory=dict)
 
-    def fetch(self, url: str, *, accept: str = "application/json") -> Fetched:
+    def fetch(self, url: str, *, accept: str = "application/json", trusted_only: bool = False) -> Fetched:
         body = self.docs.get(url)
         if body is None:
             return OFFLINE.fetch(url)
         return Fetched(url=url, body=body, content_type=self.content_types.get(url, ""), trusted=True)
+
+
+@dataclass(frozen=True)
+class ChainFetcher:
+    """Tries each fetcher in turn; the first that serves the URL wins (e.g. saved copies, then the network)."""
+
+    fetchers: tuple[Fetcher, ...]
+
+    def fetch(self, url: str, *, accept: str = "application/json", trusted_only: bool = False) -> Fetched:
+        last: FetchError | None = None
+        for fetcher in self.fetchers:
+            try:
+                return fetcher.fetch(url, accept=accept, trusted_only=trusted_only)
+            except FetchError as exc:
+                last = exc
+        if last is None:
+            return OFFLINE.fetch(url)
+        raise last

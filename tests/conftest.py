@@ -36,3 +36,27 @@ def badge_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("BADGE_HOME", str(home))
     monkeypatch.setenv("BADGE_PASSPHRASE", "correct horse battery staple")
     return home
+
+
+def shared_context_map() -> dict[str, Any]:
+    """URL → parsed context for every context file in ../shared/vectors/contexts (read from its MANIFEST)."""
+    out: dict[str, Any] = {}
+    section = ""
+    for line in (VECTORS / "MANIFEST.md").read_text(encoding="utf-8").splitlines():
+        if line.startswith("### `contexts/"):
+            section = line.split("`")[1]
+            continue
+        if line.startswith("### "):
+            section = ""
+            continue
+        if section and line.startswith("| `"):
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            name = cells[0].strip("`")
+            url = cells[1]
+            out[url] = load_json(VECTORS / section / name)
+    return out
+
+
+@pytest.fixture(scope="session")
+def shared_contexts() -> dict[str, Any]:
+    return shared_context_map()

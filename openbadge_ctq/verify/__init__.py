@@ -1,0 +1,126 @@
+"""``verify()``: one entry point for every credential format, returning a :class:`VerificationReport`.
+
+It never raises for a bad badge: every problem becomes a check. It raises ``TypeError`` only when misused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ..errors import BadgeError
+from ..interfaces import OFFLINE, Fetcher, JSONObject
+from ..jsonld import ContextLoader
+from ..timefmt import parse_datetime
+from .ob3 import Options, run_di, run_jwt, summarize
+from .report import CHECK_IDS, Check, Status, VerificationReport
+from .sniff import load_source, sniff
+
+__all__ = ["CHECK_IDS", "Check", "Status", "VerificationReport", "verify"]
+
+SchemaValidator = Callable[[Mapping[str, Any]], list[tuple[str, str]] | None]
+StatusChecker = Callable[[JSONObject, Options], Iterable[Check]]
+
+
+def _now(now: datetime | str | None) -> datetime:
+    if now is None:
+        return datetime.now(UTC)
+    if isinstance(now, str):
+        return parse_datetime(now, what="now")
+    if now.tzinfo is None:
+        raise TypeError("now must be timezone-aware (e.g. datetime(2026, 1, 1, tzinfo=UTC))")
+    return now
+
+
+def _failed(fmt: str, message: str) -> VerificationReport:
+    return VerificationReport(format=fmt, checks=(Check(id="parse", status=Status.FAIL, message=message),))
+
+
+def verify(
+    source: Any,
+    *,
+    fetcher: Fetcher = OFFLINE,
+    now: datetime | str | None = None,
+    recipient: str | None = None,
+    contexts: Mapping[str, Any] | None = None,
+    allow_remote_contexts: bool = False,
+    strict_binding: bool = False,
+    max_clock_skew: timedelta = timedelta(0),
+    schema_validator: SchemaValidator | None = None,
+    status_checker: StatusChecker | None = None,
+) -> VerificationReport:
+    """Verify a credential and return a report (never raises for a bad credential).
+
+    Args:
+        source: a credential as a dict, JSON text, compact JWS/JWT, bytes, or a :class:`pathlib.Path`.
+        fetcher: how URLs (DID documents, keys, status lists) are fetched. Default: offline, fetches nothing.
+        now: the time to judge validity at (datetime or ISO 8601 string). Default: the current time.
+        recipient: an email or DID the credential must have been issued to.
+        contexts: extra JSON-LD contexts (URL → parsed JSON) the caller trusts like the bundled ones.
+        allow_remote_contexts: fetch unknown JSON-LD contexts through ``fetcher``. Off by default.
+        strict_binding: fail, instead of warn, when the key is only self-asserted (JWT ``jwk`` header or the
+            ``https://issuer#z6Mk…`` convention) and not published by the issuer.
+        max_clock_skew: tolerance for validFrom/validUntil.
+        schema_validator: overrides the JSON Schema check (default: our OB 3.0 schemas).
+        status_checker: overrides the credentialStatus check (default: Bitstring Status List and 1EdTech
+            Revocation List through ``fetcher``).
+    """
+    if not isinstance(fetcher, Fetcher):
+        raise TypeError("fetcher must have a fetch(url, *, accept, trusted_only) method")
+    moment = _now(now)
+    if schema_validator is None:
+        schema_validator = _default_schema_validator()
+    options = Options(
+        fetcher=fetcher,
+        now=moment,
+        loader=ContextLoader(contexts, fetcher=fetcher, allow_remote=allow_remote_contexts),
+        recipient=recipient,
+        strict_binding=strict_binding,
+        max_clock_skew=max_clock_skew,
+        validate_schema=schema_validator,
+        check_status=status_checker if status_checker is not None else _default_status_checker(),
+    )
+    return _verify(source, options)
+
+
+def _default_schema_validator() -> SchemaValidator | None:
+    try:
+        from ..validate import schema_kind_for, validate_document
+    except ImportError:  # pragma: no cover - the module ships with the package
+        return None
+
+    def validator(doc: Mapping[str, Any]) -> list[tuple[str, str]] | None:
+        kind = schema_kind_for(doc)
+        return None if kind is None else validate_document(doc, kind)
+
+    return validator
+
+
+def _default_status_checker() -> StatusChecker | None:
+    try:
+        from .status import check_credential_status
+    except ImportError:
+        return None
+    return check_credential_status
+
+
+def _verify(source: Any, options: Options) -> VerificationReport:
+    try:
+        sniffed = sniff(load_source(source))
+    except BadgeError as exc:
+        return _failed("unknown", exc.message)
+    if sniffed.kind == "json":
+        doc = sniffed.data
+        if not isinstance(doc, dict):
+            return _failed("unknown", "input is JSON but not a JSON object")
+        checks = run_di(doc, options, _verify)
+        return VerificationReport(format="ob3-di", checks=tuple(checks), credential=doc, summary=summarize(doc))
+    if sniffed.kind == "jws":
+        checks, credential = run_jwt(sniffed.text, options, _verify)
+        return VerificationReport(
+            format="ob3-jwt", checks=tuple(checks), credential=credential or None,
+            summary=summarize(credential) if credential else {},
+        )
+    return _failed(sniffed.kind, f"{sniffed.kind} input is not supported yet by this verifier")
+
