@@ -14,11 +14,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .catalog import Catalog
 from .errors import InputError
 from .identity import Recipient, identity_hash
 from .interfaces import JSONObject
-from .model import Certificate, Image, MicroCredential, Organization, RubricCriterion, Stack
+from .model import Catalog, Certificate, Image, MicroCredential, Organization, RubricCriterion, Stack
 from .timefmt import format_datetime
 
 __all__ = [

@@ -4,4 +4,11 @@ from __future__ import annotations
 
 import click
 
-ALL_COMMANDS: list[click.Command] = []
+from .catalog import catalog
+from .demo import demo
+from .did import did
+from .issue import issue
+from .keys import keys
+from .verify import verify
+
+ALL_COMMANDS: list[click.Command] = [demo, catalog, keys, did, issue, verify]

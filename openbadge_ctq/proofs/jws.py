@@ -125,8 +125,9 @@ def decode_compact(token: str, *, allowed_header_params: Collection[str] | None 
     h64, p64, s64 = parts
     if len(h64) > MAX_HEADER_BYTES:
         raise InputError(f"JWS header is larger than {MAX_HEADER_BYTES} bytes")
+    header_bytes = b64url_decode(h64, what="JWS header")
     try:
-        header = json.loads(b64url_decode(h64, what="JWS header"))
+        header = json.loads(header_bytes)
     except (ValueError, UnicodeDecodeError):
         raise InputError("JWS header is not valid JSON") from None
     if not isinstance(header, dict):

@@ -105,22 +105,39 @@ def _default_status_checker() -> StatusChecker | None:
     return check_credential_status
 
 
-def _verify(source: Any, options: Options) -> VerificationReport:
+def _verify(source: Any, options: Options, *, fetched_from: str | None = None) -> VerificationReport:
     try:
         sniffed = sniff(load_source(source))
     except BadgeError as exc:
         return _failed("unknown", exc.message)
+    if sniffed.kind == "url":
+        if fetched_from is not None:
+            return _failed("unknown", f"{fetched_from} holds only another URL, not a credential")
+        try:
+            fetched = options.fetcher.fetch(
+                sniffed.text, accept="application/vc+ld+json, application/ld+json, application/json, text/plain"
+            )
+        except BadgeError as exc:
+            return _failed("unknown", exc.message)
+        return _verify(fetched.body, options, fetched_from=sniffed.text)
     if sniffed.kind == "json":
         doc = sniffed.data
         if not isinstance(doc, dict):
             return _failed("unknown", "input is JSON but not a JSON object")
-        checks = run_di(doc, options, _verify)
+        checks = run_di(doc, options, _nested)
         return VerificationReport(format="ob3-di", checks=tuple(checks), credential=doc, summary=summarize(doc))
     if sniffed.kind == "jws":
-        checks, credential = run_jwt(sniffed.text, options, _verify)
+        checks, credential = run_jwt(sniffed.text, options, _nested)
         return VerificationReport(
             format="ob3-jwt", checks=tuple(checks), credential=credential or None,
             summary=summarize(credential) if credential else {},
         )
     return _failed(sniffed.kind, f"{sniffed.kind} input is not supported yet by this verifier")
 
+
+
+def _nested(source: Any, options: Options) -> VerificationReport:
+    """Verify an embedded credential (an endorsement): never follows URLs."""
+    if isinstance(source, str) and source.startswith(("https://", "http://")):
+        return _failed("unknown", "an embedded endorsement must be a credential, not a URL")
+    return _verify(source, options)

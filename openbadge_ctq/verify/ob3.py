@@ -417,17 +417,18 @@ def summarize(doc: Mapping[str, Any]) -> dict[str, Any]:
     names = [i.get("identityHash") for i in _as_list(subject.get("identifier"))
              if isinstance(i, Mapping) and i.get("identityType") == "name" and not i.get("hashed")]
     out["recipient"] = {"id": subject.get("id"), "name": names[0] if names else None}
-    levels = {}
+    levels: dict[str, tuple[str | None, str | None]] = {}
     for rd in _as_list(achievement.get("resultDescription")):
         if isinstance(rd, Mapping):
             for level in _as_list(rd.get("rubricCriterionLevel")):
-                if isinstance(level, Mapping):
-                    levels[level.get("id")] = (_text(rd.get("name")), _text(level.get("name")))
+                if isinstance(level, Mapping) and isinstance(level.get("id"), str):
+                    levels[level["id"]] = (_text(rd.get("name")), _text(level.get("name")))
     results = []
     for result in _as_list(subject.get("result")):
-        if isinstance(result, Mapping) and result.get("achievedLevel") in levels:
-            criterion, level = levels[result["achievedLevel"]]
-            results.append({"criterion": criterion, "level": level})
+        achieved = result.get("achievedLevel") if isinstance(result, Mapping) else None
+        if isinstance(achieved, str) and achieved in levels:
+            criterion, level_name = levels[achieved]
+            results.append({"criterion": criterion, "level": level_name})
     out["results"] = results
     out["evidence"] = [e.get("id") for e in _as_list(doc.get("evidence")) if isinstance(e, Mapping) and e.get("id")]
     image = doc.get("image") or achievement.get("image")
