@@ -245,7 +245,9 @@ def expand(doc: JSONObject, *, loader: ContextLoader = DEFAULT_LOADER) -> list[A
     """Expand ``doc`` in safe mode. Raises JsonLdError for undefined terms or invalid JSON-LD."""
     processor, dropped = _safe_processor(doc)
     try:
-        expanded = processor.expand(doc, {"documentLoader": loader, "base": ""})
+        # base None: relative IRIs stay relative so safe mode sees them (pyld would resolve "" against a
+        # placeholder base, http://example.org/base/, and hide them)
+        expanded = processor.expand(doc, {"documentLoader": loader, "base": None})
     except _pyld.JsonLdError as exc:
         raise _translate(exc) from exc
     _raise_dropped(doc, dropped)
@@ -264,7 +266,7 @@ def canonicalize(doc: JSONObject, *, loader: ContextLoader = DEFAULT_LOADER) -> 
                 "algorithm": "URDNA2015",
                 "format": "application/n-quads",
                 "documentLoader": loader,
-                "base": "",
+                "base": None,
             },
         )
     except _pyld.JsonLdError as exc:

@@ -23,6 +23,7 @@ from .timefmt import format_datetime
 __all__ = [
     "ACHIEVEMENT_SCHEMA_URL",
     "CONTEXT_OB3",
+    "CONTEXT_OB3_EXTENSIONS",
     "CONTEXT_VC2",
     "ENDORSEMENT_SCHEMA_URL",
     "Evidence",
@@ -37,6 +38,8 @@ __all__ = [
 
 CONTEXT_VC2 = "https://www.w3.org/ns/credentials/v2"
 CONTEXT_OB3 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+CONTEXT_OB3_EXTENSIONS = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"
+"""Defines 1EdTechJsonSchemaValidator2019 (credentialSchema), 1EdTechRevocationList and 1EdTechCredentialRefresh."""
 ACHIEVEMENT_SCHEMA_URL = (
     "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json"
 )
@@ -338,7 +341,7 @@ def build_credential(
     if extra_subject:
         subject.update(extra_subject)
     credential: JSONObject = {
-        "@context": [CONTEXT_VC2, CONTEXT_OB3],
+        "@context": [CONTEXT_VC2, CONTEXT_OB3, CONTEXT_OB3_EXTENSIONS],
         "id": credential_id,
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "name": entry.name,
@@ -378,7 +381,7 @@ def build_endorsement(
     if not comment.strip():
         raise InputError("an endorsement needs a comment")
     credential: JSONObject = {
-        "@context": [CONTEXT_VC2, CONTEXT_OB3],
+        "@context": [CONTEXT_VC2, CONTEXT_OB3, CONTEXT_OB3_EXTENSIONS],
         "id": credential_id,
         "type": ["VerifiableCredential", "EndorsementCredential"],
         "name": name,
