@@ -69,8 +69,7 @@ class SchemaError(BadgeError, ValueError):
 
     code = "schema_error"
 
-    def __init__(self, message: str, *, problems: list[tuple[str, str]] | None = None,
-                 hint: str | None = None) -> None:
+    def __init__(self, message: str, *, problems: list[tuple[str, str]] | None = None, hint: str | None = None) -> None:
         super().__init__(message, hint=hint)
         self.problems = problems or []
 

@@ -83,8 +83,15 @@ def new_credential_id(org: Organization) -> str:
     return f"urn:uuid:{value}"
 
 
-def _sign(credential: JSONObject, identity: IssuerIdentity, key: SigningKey, fmt: str, *, now: datetime,
-          loader: ContextLoader) -> tuple[JSONObject, str]:
+def _sign(
+    credential: JSONObject,
+    identity: IssuerIdentity,
+    key: SigningKey,
+    fmt: str,
+    *,
+    now: datetime,
+    loader: ContextLoader,
+) -> tuple[JSONObject, str]:
     """The signed credential and its serialisation."""
     if fmt == "ob3-di":
         if not isinstance(key.private_key, Ed25519PrivateKey):
@@ -94,7 +101,10 @@ def _sign(credential: JSONObject, identity: IssuerIdentity, key: SigningKey, fmt
                 hint=f"badge keys generate --issuer {identity.organization.id} --type ed25519",
             )
         signed = data_integrity.sign(
-            credential, key.private_key, verification_method=identity.verification_method, created=now,
+            credential,
+            key.private_key,
+            verification_method=identity.verification_method,
+            created=now,
             loader=loader,
         )
         return signed, json.dumps(signed, indent=2, ensure_ascii=False) + "\n"
@@ -141,15 +151,26 @@ def issue_credential(
     if getattr(entry, "status", "active") != "active":
         raise InputError(f"{entry.id!r} is {getattr(entry, 'status', '')} and cannot be issued yet")
     if recipient.email and recipient.hashed and not recipient.salt:
-        recipient = Recipient(email=recipient.email, name=recipient.name, did=recipient.did, hashed=True,
-                              salt=new_salt())
+        recipient = Recipient(
+            email=recipient.email, name=recipient.name, did=recipient.did, hashed=True, salt=new_salt()
+        )
     identity = issuer_identity(org, key)
     resolved = resolve_levels(entry, levels)
     cid = credential_id or new_credential_id(org)
     credential = build_credential(
-        entry, catalog, recipient, identity,
-        credential_id=cid, valid_from=now, valid_until=valid_until, awarded_date=now, levels=resolved,
-        evidence=evidence, narrative=narrative, credits_earned=credits_earned, credential_status=credential_status,
+        entry,
+        catalog,
+        recipient,
+        identity,
+        credential_id=cid,
+        valid_from=now,
+        valid_until=valid_until,
+        awarded_date=now,
+        levels=resolved,
+        evidence=evidence,
+        narrative=narrative,
+        credits_earned=credits_earned,
+        credential_status=credential_status,
     )
     signed, document = _sign(credential, identity, key, fmt, now=now, loader=loader)
     return Issued(id=cid, format=fmt, credential=signed, document=document)
@@ -172,9 +193,13 @@ def issue_endorsement(
     identity = issuer_identity(endorser, key)
     cid = credential_id or new_credential_id(endorser)
     credential = build_endorsement(
-        identity, subject_id=subject_id, comment=comment, name=name or f"Endorsement by {endorser.name}",
-        credential_id=cid, valid_from=now, valid_until=valid_until,
+        identity,
+        subject_id=subject_id,
+        comment=comment,
+        name=name or f"Endorsement by {endorser.name}",
+        credential_id=cid,
+        valid_from=now,
+        valid_until=valid_until,
     )
     signed, document = _sign(credential, identity, key, fmt, now=now, loader=loader)
     return Issued(id=cid, format=fmt, credential=signed, document=document)
-

@@ -151,8 +151,10 @@ def find_pointer(doc: Any, *, key: str | None = None, value: str | None = None) 
     for pointer, k, v in _walk(doc, ""):
         if key is not None and k == key:
             return pointer
-        if value is not None and k in {"type", "@type", "id", "@id"} and (
-            v == value or (isinstance(v, list) and value in v)
+        if (
+            value is not None
+            and k in {"type", "@type", "id", "@id"}
+            and (v == value or (isinstance(v, list) and value in v))
         ):
             return pointer
     return ""
@@ -191,7 +193,7 @@ def _check_expanded(expanded: Any, doc: Any) -> None:
             continue
         for k, v in node.items():
             if k.startswith(ISSUER_DEPENDENT):
-                term = k[len(ISSUER_DEPENDENT):]
+                term = k[len(ISSUER_DEPENDENT) :]
                 raise JsonLdError(
                     f"term {term!r} is not defined by the credential's contexts",
                     term=term,
@@ -200,7 +202,7 @@ def _check_expanded(expanded: Any, doc: Any) -> None:
             if k == "@type" and "@value" not in node:
                 for t in v if isinstance(v, list) else [v]:
                     if isinstance(t, str) and t.startswith(ISSUER_DEPENDENT):
-                        term = t[len(ISSUER_DEPENDENT):]
+                        term = t[len(ISSUER_DEPENDENT) :]
                         raise JsonLdError(
                             f"type {term!r} is not defined by the credential's contexts",
                             term=term,

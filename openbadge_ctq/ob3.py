@@ -40,12 +40,8 @@ CONTEXT_VC2 = "https://www.w3.org/ns/credentials/v2"
 CONTEXT_OB3 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 CONTEXT_OB3_EXTENSIONS = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"
 """Defines 1EdTechJsonSchemaValidator2019 (credentialSchema), 1EdTechRevocationList and 1EdTechCredentialRefresh."""
-ACHIEVEMENT_SCHEMA_URL = (
-    "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json"
-)
-ENDORSEMENT_SCHEMA_URL = (
-    "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_endorsementcredential_schema.json"
-)
+ACHIEVEMENT_SCHEMA_URL = "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json"
+ENDORSEMENT_SCHEMA_URL = "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_endorsementcredential_schema.json"
 _ID_NAMESPACE = uuid.UUID("6f1f0f2e-3d0c-5b8e-9a57-0c8b1d4e2a10")
 
 Entry = MicroCredential | Stack | Certificate
@@ -303,23 +299,32 @@ def build_credential(
         if recipient.hashed:
             if not recipient.salt:
                 raise InputError("a hashed recipient needs a salt")
-            identifiers.append({
-                "type": "IdentityObject",
-                "identityHash": identity_hash(recipient.email, recipient.salt),
-                "identityType": "emailAddress",
-                "hashed": True,
-                "salt": recipient.salt,
-            })
+            identifiers.append(
+                {
+                    "type": "IdentityObject",
+                    "identityHash": identity_hash(recipient.email, recipient.salt),
+                    "identityType": "emailAddress",
+                    "hashed": True,
+                    "salt": recipient.salt,
+                }
+            )
         else:
-            identifiers.append({
-                "type": "IdentityObject",
-                "identityHash": recipient.email,
-                "identityType": "emailAddress",
-                "hashed": False,
-            })
+            identifiers.append(
+                {
+                    "type": "IdentityObject",
+                    "identityHash": recipient.email,
+                    "identityType": "emailAddress",
+                    "hashed": False,
+                }
+            )
     if recipient.name:
         identifiers.append(
-            {"type": "IdentityObject", "identityHash": recipient.name, "identityType": "name", "hashed": False}
+            {
+                "type": "IdentityObject",
+                "identityHash": recipient.name,
+                "identityType": "name",
+                "hashed": False,
+            }
         )
     if identifiers:
         subject["identifier"] = identifiers
@@ -328,11 +333,13 @@ def build_credential(
         results = []
         for rd in achievement.get("resultDescription", []):
             criterion_id = next(cid for cid in levels if _child_id(achievement["id"], "rubric", cid) == rd["id"])
-            results.append({
-                "type": ["Result"],
-                "resultDescription": rd["id"],
-                "achievedLevel": _child_id(achievement["id"], "rubric", criterion_id, levels[criterion_id]),
-            })
+            results.append(
+                {
+                    "type": ["Result"],
+                    "resultDescription": rd["id"],
+                    "achievedLevel": _child_id(achievement["id"], "rubric", criterion_id, levels[criterion_id]),
+                }
+            )
         subject["result"] = results
     if credits_earned is not None:
         subject["creditsEarned"] = float(credits_earned)
@@ -387,7 +394,11 @@ def build_endorsement(
         "name": name,
         "issuer": build_profile(endorser.organization, profile_id=endorser.id),
         "validFrom": format_datetime(valid_from),
-        "credentialSubject": {"id": subject_id, "type": ["EndorsementSubject"], "endorsementComment": comment},
+        "credentialSubject": {
+            "id": subject_id,
+            "type": ["EndorsementSubject"],
+            "endorsementComment": comment,
+        },
         "credentialSchema": [{"id": ENDORSEMENT_SCHEMA_URL, "type": "1EdTechJsonSchemaValidator2019"}],
     }
     if valid_until is not None:

@@ -28,8 +28,12 @@ SAMPLE_EVIDENCE = Evidence(
 
 
 @click.command("demo")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for the issued files (default: a new temporary folder).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the issued files (default: a new temporary folder).",
+)
 @json_option
 def demo(out_dir: Path | None, as_json: bool) -> None:
     """Issue a CTQ micro-credential to a sample teacher (both proof formats) and verify it offline.
@@ -43,15 +47,24 @@ def demo(out_dir: Path | None, as_json: bool) -> None:
     now = datetime.now(UTC).replace(microsecond=0)
     results = []
     for fmt in ("ob3-di", "ob3-jwt"):
-        issued = issue_credential(catalog, SAMPLE_ACHIEVEMENT, SAMPLE_TEACHER, key, fmt=fmt, now=now,
-                                  levels="Proficient", evidence=[SAMPLE_EVIDENCE])
+        issued = issue_credential(
+            catalog,
+            SAMPLE_ACHIEVEMENT,
+            SAMPLE_TEACHER,
+            key,
+            fmt=fmt,
+            now=now,
+            levels="Proficient",
+            evidence=[SAMPLE_EVIDENCE],
+        )
         path = out / f"ctq-demo-credential{issued.suffix}"
         path.write_text(issued.document, encoding="utf-8")
         report = verify(issued.document, recipient=SAMPLE_TEACHER.email)
         results.append((path, report))
         if not as_json:
-            click.echo(f"Issued {issued.credential['name']} to {SAMPLE_TEACHER.name} "
-                       f"<{SAMPLE_TEACHER.email}> as {fmt}: {path}")
+            click.echo(
+                f"Issued {issued.credential['name']} to {SAMPLE_TEACHER.name} <{SAMPLE_TEACHER.email}> as {fmt}: {path}"
+            )
             render_report(report)
             click.echo()
     if as_json:

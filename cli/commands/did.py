@@ -42,8 +42,13 @@ def show(ctx: click.Context, issuer_id: str, as_json: bool) -> None:
     """Print the issuer's DID (did:key of its Ed25519 key, or did:web of its baseUrl)."""
     did_value, document = _issuer_did(ctx, issuer_id)
     if as_json:
-        emit_json({"issuer": issuer_id, "did": did_value,
-                   "verificationMethod": [vm["id"] for vm in document.get("verificationMethod", [])]})
+        emit_json(
+            {
+                "issuer": issuer_id,
+                "did": did_value,
+                "verificationMethod": [vm["id"] for vm in document.get("verificationMethod", [])],
+            }
+        )
     else:
         click.echo(did_value)
 

@@ -27,8 +27,9 @@ def _levels(values: tuple[str, ...]) -> dict[str, str] | str | None:
     for value in values:
         criterion, sep, level = value.partition("=")
         if not sep or not criterion or not level:
-            raise click.BadParameter(f"{value!r}: expected LEVEL, or CRITERION=LEVEL for each criterion",
-                                     param_hint="--level")
+            raise click.BadParameter(
+                f"{value!r}: expected LEVEL, or CRITERION=LEVEL for each criterion", param_hint="--level"
+            )
         out[criterion.strip()] = level.strip()
     return out
 
@@ -46,22 +47,52 @@ def _levels(values: tuple[str, ...]) -> dict[str, str] | str | None:
 @click.option("--evidence-genre", help="Kind of artifact, e.g. 'Op-ed' or 'Blog post'.")
 @click.option("--evidence-audience", help="Who the artifact addresses.")
 @click.option("--narrative", help="Narrative of the award (Markdown).")
-@click.option("--level", "levels", multiple=True,
-              help="Achieved rubric level (default: the required level); CRITERION=LEVEL for several criteria.")
+@click.option(
+    "--level",
+    "levels",
+    multiple=True,
+    help="Achieved rubric level (default: the required level); CRITERION=LEVEL for several criteria.",
+)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="ob3-di", show_default=True)
-@click.option("--alg", type=click.Choice(sorted(_ALG_KEY)), default="EdDSA", show_default=True,
-              help="JWT signature algorithm (ob3-jwt); RS256/ES256 need an issuer with a baseUrl (did:web).")
+@click.option(
+    "--alg",
+    type=click.Choice(sorted(_ALG_KEY)),
+    default="EdDSA",
+    show_default=True,
+    help="JWT signature algorithm (ob3-jwt); RS256/ES256 need an issuer with a baseUrl (did:web).",
+)
 @click.option("--valid-until", help="Expiry date (ISO 8601).")
 @click.option("--now", help="Issue as of this time (ISO 8601); default: now.")
-@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the credential here (default: standard output).")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the credential here (default: standard output).",
+)
 @json_option
 @click.pass_context
-def issue(ctx: click.Context, issuer_id: str, achievement_id: str, email: str | None, recipient_did: str | None,
-          name: str | None, plaintext_email: bool, evidence_url: str | None, evidence_name: str | None,
-          evidence_narrative: str | None, evidence_genre: str | None, evidence_audience: str | None,
-          narrative: str | None, levels: tuple[str, ...], fmt: str, alg: str, valid_until: str | None,
-          now: str | None, out: Path | None, as_json: bool) -> None:
+def issue(
+    ctx: click.Context,
+    issuer_id: str,
+    achievement_id: str,
+    email: str | None,
+    recipient_did: str | None,
+    name: str | None,
+    plaintext_email: bool,
+    evidence_url: str | None,
+    evidence_name: str | None,
+    evidence_narrative: str | None,
+    evidence_genre: str | None,
+    evidence_audience: str | None,
+    narrative: str | None,
+    levels: tuple[str, ...],
+    fmt: str,
+    alg: str,
+    valid_until: str | None,
+    now: str | None,
+    out: Path | None,
+    as_json: bool,
+) -> None:
     """Issue a signed Open Badges 3.0 credential to one recipient."""
     if not email and not recipient_did:
         raise click.UsageError("give --recipient EMAIL or --recipient-did DID")
@@ -70,21 +101,43 @@ def issue(ctx: click.Context, issuer_id: str, achievement_id: str, email: str | 
     recipient = Recipient(email=email, did=recipient_did, name=name, hashed=not plaintext_email)
     evidence = []
     if evidence_url or evidence_name or evidence_narrative:
-        evidence.append(Evidence(url=evidence_url, name=evidence_name, narrative=evidence_narrative,
-                                 genre=evidence_genre, audience=evidence_audience))
+        evidence.append(
+            Evidence(
+                url=evidence_url,
+                name=evidence_name,
+                narrative=evidence_narrative,
+                genre=evidence_genre,
+                audience=evidence_audience,
+            )
+        )
     key_type = KeyType.ED25519 if fmt == "ob3-di" else _ALG_KEY[alg]
     catalog.achievement(achievement_id)  # a clear error for an unknown id before asking for a passphrase
     key = signing_key(state, issuer_id, key_type)
     issued = issue_credential(
-        catalog, achievement_id, recipient, key, issuer_id=issuer_id, fmt=fmt, now=now_or(now),
-        valid_until=parse_moment(valid_until, "valid-until"), levels=_levels(levels), evidence=evidence,
+        catalog,
+        achievement_id,
+        recipient,
+        key,
+        issuer_id=issuer_id,
+        fmt=fmt,
+        now=now_or(now),
+        valid_until=parse_moment(valid_until, "valid-until"),
+        levels=_levels(levels),
+        evidence=evidence,
         narrative=narrative,
     )
     if out is not None:
         out.write_text(issued.document, encoding="utf-8")
     if as_json:
-        emit_json({"id": issued.id, "format": issued.format, "out": str(out) if out else None,
-                   "credential": issued.credential, "document": None if out else issued.document})
+        emit_json(
+            {
+                "id": issued.id,
+                "format": issued.format,
+                "out": str(out) if out else None,
+                "credential": issued.credential,
+                "document": None if out else issued.document,
+            }
+        )
     elif out is not None:
         click.echo(f"Issued {issued.credential.get('name')} ({issued.format}) to {email or recipient_did}: {out}")
         click.echo(f"Credential id: {issued.id}")

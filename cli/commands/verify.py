@@ -34,15 +34,32 @@ def render_report(report: VerificationReport) -> None:
 @click.option("--offline", is_flag=True, help="Fetch nothing from the network (saved copies via --url-map only).")
 @click.option("--now", help="Judge validity at this time (ISO 8601); default: now.")
 @click.option("--recipient", help="Email or DID the credential must have been issued to.")
-@click.option("--url-map", "url_maps", multiple=True, metavar="PREFIX=PATH",
-              help="Serve URLs under PREFIX from a local file or folder (repeatable); trusted like bundled data.")
-@click.option("--strict-binding", is_flag=True,
-              help="Fail when the key is only self-asserted (JWT jwk header, https://issuer#key convention).")
+@click.option(
+    "--url-map",
+    "url_maps",
+    multiple=True,
+    metavar="PREFIX=PATH",
+    help="Serve URLs under PREFIX from a local file or folder (repeatable); trusted like bundled data.",
+)
+@click.option(
+    "--strict-binding",
+    is_flag=True,
+    help="Fail when the key is only self-asserted (JWT jwk header, https://issuer#key convention).",
+)
 @click.option("--allow-remote-contexts", is_flag=True, help="Fetch JSON-LD contexts that are not bundled.")
 @click.option("--allow-http", is_flag=True, help="Allow plain http:// URLs (https only by default).")
 @json_option
-def verify(source: str, offline: bool, now: str | None, recipient: str | None, url_maps: tuple[str, ...],
-           strict_binding: bool, allow_remote_contexts: bool, allow_http: bool, as_json: bool) -> None:
+def verify(
+    source: str,
+    offline: bool,
+    now: str | None,
+    recipient: str | None,
+    url_maps: tuple[str, ...],
+    strict_binding: bool,
+    allow_remote_contexts: bool,
+    allow_http: bool,
+    as_json: bool,
+) -> None:
     """Verify SOURCE (a file, '-' for standard input, or a URL). Exit 0 verified, 1 not verified."""
     maps = [parse_url_map(spec) for spec in url_maps]
     for _, path in maps:
@@ -50,8 +67,12 @@ def verify(source: str, offline: bool, now: str | None, recipient: str | None, u
             raise click.BadParameter(f"{path} does not exist", param_hint="--url-map")
     fetcher = make_fetcher(offline=offline, url_maps=maps, allow_http=allow_http)
     report = api_verify(
-        read_source(source), fetcher=fetcher, now=parse_moment(now, "now"), recipient=recipient,
-        strict_binding=strict_binding, allow_remote_contexts=allow_remote_contexts,
+        read_source(source),
+        fetcher=fetcher,
+        now=parse_moment(now, "now"),
+        recipient=recipient,
+        strict_binding=strict_binding,
+        allow_remote_contexts=allow_remote_contexts,
     )
     if as_json:
         emit_json(report.to_json())

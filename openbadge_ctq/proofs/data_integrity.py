@@ -133,8 +133,9 @@ def verify_proof(
     suite = proof_suite_name(proof)
     vm = str(proof.get("verificationMethod", ""))
     if proof.get("proofPurpose") != expected_purpose:
-        return ProofCheck(suite, vm, False, f"proofPurpose is {proof.get('proofPurpose')!r}, "
-                                            f"expected {expected_purpose!r}")
+        return ProofCheck(
+            suite, vm, False, f"proofPurpose is {proof.get('proofPurpose')!r}, expected {expected_purpose!r}"
+        )
     value = proof.get("proofValue")
     if not isinstance(value, str) or not value.startswith("z"):
         return ProofCheck(suite, vm, False, "proofValue must be a base58btc multibase string starting with 'z'")

@@ -115,7 +115,8 @@ def _verify(source: Any, options: Options, *, fetched_from: str | None = None) -
             return _failed("unknown", f"{fetched_from} holds only another URL, not a credential")
         try:
             fetched = options.fetcher.fetch(
-                sniffed.text, accept="application/vc+ld+json, application/ld+json, application/json, text/plain"
+                sniffed.text,
+                accept="application/vc+ld+json, application/ld+json, application/json, text/plain",
             )
         except BadgeError as exc:
             return _failed("unknown", exc.message)
@@ -129,11 +130,12 @@ def _verify(source: Any, options: Options, *, fetched_from: str | None = None) -
     if sniffed.kind == "jws":
         checks, credential = run_jwt(sniffed.text, options, _nested)
         return VerificationReport(
-            format="ob3-jwt", checks=tuple(checks), credential=credential or None,
+            format="ob3-jwt",
+            checks=tuple(checks),
+            credential=credential or None,
             summary=summarize(credential) if credential else {},
         )
     return _failed(sniffed.kind, f"{sniffed.kind} input is not supported yet by this verifier")
-
 
 
 def _nested(source: Any, options: Options) -> VerificationReport:

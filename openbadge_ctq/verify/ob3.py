@@ -90,7 +90,7 @@ def check_context(ctx: Ctx) -> None:
     types = _types(ctx.credential)
     strings = [c for c in contexts if isinstance(c, str)]
     if "ClrCredential" in types:
-        ok = len(strings) >= 3 and CLR2_CONTEXT.match(strings[1]) and OB3_CONTEXT.match(strings[2])
+        ok = len(strings) >= 3 and bool(CLR2_CONTEXT.match(strings[1]) and OB3_CONTEXT.match(strings[2]))
         if contexts[0] == VC1:
             ok = any(CLR2_CONTEXT.match(c) for c in strings)
         expected = "the VC context, then the CLR 2.0 context, then the OB 3.0 context"
@@ -104,7 +104,11 @@ def check_context(ctx: Ctx) -> None:
     else:
         ctx.add("context", Status.FAIL, f"@context must list {expected}", "/@context")
     if contexts[0] == VC1:
-        ctx.add("legacy", Status.WARN, "VC Data Model 1.1 credential (issuanceDate/expirationDate); read as legacy")
+        ctx.add(
+            "legacy",
+            Status.WARN,
+            "VC Data Model 1.1 credential (issuanceDate/expirationDate); read as legacy",
+        )
 
 
 def check_type(ctx: Ctx) -> None:
@@ -152,8 +156,11 @@ def check_subject(ctx: Ctx) -> None:
         message = "credentialSubject.id names what is endorsed" if ok else "EndorsementSubject must have an id"
     else:
         ok = isinstance(subject.get("id"), str) or bool(_as_list(subject.get("identifier")))
-        message = ("credentialSubject identifies the recipient" if ok
-                   else "credentialSubject has neither an id nor an identifier")
+        message = (
+            "credentialSubject identifies the recipient"
+            if ok
+            else "credentialSubject has neither an id nor an identifier"
+        )
     ctx.add("subject", Status.PASS if ok else Status.FAIL, message, "" if ok else "/credentialSubject")
 
 
@@ -208,7 +215,11 @@ def check_di_proof(ctx: Ctx) -> None:
             ctx.key = key
             ctx.add("proof", Status.PASS, result.message, pointer)
             if suite != data_integrity.ISSUED_CRYPTOSUITE:
-                ctx.add("legacy", Status.WARN, f"proof suite {suite} is a legacy suite; eddsa-rdfc-2022 is current")
+                ctx.add(
+                    "legacy",
+                    Status.WARN,
+                    f"proof suite {suite} is a legacy suite; eddsa-rdfc-2022 is current",
+                )
             _binding(ctx, key, iss)
             return
         failures.append((result.message, pointer))
@@ -247,8 +258,12 @@ def _status(ctx: Ctx) -> None:
         ctx.add("status", Status.SKIP, "the credential has no credentialStatus")
         return
     if ctx.options.check_status is None:
-        ctx.add("status", Status.FAIL, "the credential has a credentialStatus but status checking is off",
-                "/credentialStatus")
+        ctx.add(
+            "status",
+            Status.FAIL,
+            "the credential has a credentialStatus but status checking is off",
+            "/credentialStatus",
+        )
         return
     ctx.checks.extend(ctx.options.check_status(ctx.credential, ctx.options))
 
@@ -312,8 +327,12 @@ def _endorsements(ctx: Ctx, nested: Callable[[Any, Options], Any]) -> None:
     if failed:
         # an endorsement is a third party's claim embedded in (and signed over by) the credential: its failure
         # makes the endorsement worthless, not the issuer's credential, so it is a warning
-        ctx.add("endorsement", Status.WARN, f"{len(failed)} of {len(found)} endorsements did not verify: "
-                f"{failed[0]}", failed[0].split(":")[0])
+        ctx.add(
+            "endorsement",
+            Status.WARN,
+            f"{len(failed)} of {len(found)} endorsements did not verify: {failed[0]}",
+            failed[0].split(":")[0],
+        )
     else:
         ctx.add("endorsement", Status.PASS, f"{len(found)} endorsement(s) verified")
 
@@ -402,8 +421,9 @@ def summarize(doc: Mapping[str, Any]) -> dict[str, Any]:
         "name": _text(issuer.get("name")) if isinstance(issuer, Mapping) else None,
     }
     subjects = _as_list(doc.get("credentialSubject"))
-    subject = subjects[0] if subjects and isinstance(subjects[0], Mapping) else {}
-    achievement = subject.get("achievement") if isinstance(subject.get("achievement"), Mapping) else {}
+    subject: Mapping[str, Any] = subjects[0] if subjects and isinstance(subjects[0], Mapping) else {}
+    raw_achievement = subject.get("achievement")
+    achievement: Mapping[str, Any] = raw_achievement if isinstance(raw_achievement, Mapping) else {}
     out["name"] = _text(doc.get("name")) or _text(achievement.get("name"))
     out["achievement"] = {
         "id": achievement.get("id"),
@@ -414,8 +434,11 @@ def summarize(doc: Mapping[str, Any]) -> dict[str, Any]:
     out["validFrom"] = doc.get("validFrom", doc.get("issuanceDate"))
     out["validUntil"] = doc.get("validUntil", doc.get("expirationDate"))
     out["awardedDate"] = doc.get("awardedDate")
-    names = [i.get("identityHash") for i in _as_list(subject.get("identifier"))
-             if isinstance(i, Mapping) and i.get("identityType") == "name" and not i.get("hashed")]
+    names = [
+        i.get("identityHash")
+        for i in _as_list(subject.get("identifier"))
+        if isinstance(i, Mapping) and i.get("identityType") == "name" and not i.get("hashed")
+    ]
     out["recipient"] = {"id": subject.get("id"), "name": names[0] if names else None}
     levels: dict[str, tuple[str | None, str | None]] = {}
     for rd in _as_list(achievement.get("resultDescription")):

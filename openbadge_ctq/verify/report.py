@@ -80,11 +80,7 @@ class VerificationReport:
     @property
     def verified(self) -> bool:
         passed = {c.id for c in self.checks if c.status is Status.PASS}
-        return (
-            "parse" in passed
-            and "proof" in passed
-            and not any(c.status is Status.FAIL for c in self.checks)
-        )
+        return "parse" in passed and "proof" in passed and not any(c.status is Status.FAIL for c in self.checks)
 
     @property
     def errors(self) -> list[Check]:

@@ -117,4 +117,3 @@ def resolve_jwt_key(header: Mapping[str, Any], fetcher: Fetcher) -> ResolvedKey:
     if embedded is not None:
         return ResolvedKey(embedded, "", "self-asserted", "the 'jwk' in the JWT header")
     raise InputError("the JWT header has neither 'kid' nor 'jwk'; the key cannot be found")
-

@@ -102,9 +102,7 @@ def sniff(source: Any) -> Sniffed:
             return Sniffed("svg", text=text)
         if text.startswith(("https://", "http://")) and len(text.split()) == 1:
             return Sniffed("url", text=text)
-        raise InputError(
-            "input is not a credential: expected JSON, a compact JWS, a baked PNG/SVG or a URL"
-        )
+        raise InputError("input is not a credential: expected JSON, a compact JWS, a baked PNG/SVG or a URL")
     raise TypeError(f"verify() takes a dict, str, bytes or Path, not {type(source).__name__}")
 
 

@@ -38,10 +38,18 @@ def _fetch_json(url: str, options: Options) -> Any:
 def _unreachable(url: str, exc: BadgeError, options: Options, pointer: str) -> Check:
     offline = isinstance(options.fetcher, OfflineFetcher) or "not available offline" in exc.message
     if offline:
-        return Check(id="status", status=Status.WARN, pointer=pointer,
-                     message=f"status not checked: {url} is not available offline")
-    return Check(id="status", status=Status.FAIL, pointer=pointer,
-                 message=f"status list {url} could not be checked: {exc.message}")
+        return Check(
+            id="status",
+            status=Status.WARN,
+            pointer=pointer,
+            message=f"status not checked: {url} is not available offline",
+        )
+    return Check(
+        id="status",
+        status=Status.FAIL,
+        pointer=pointer,
+        message=f"status list {url} could not be checked: {exc.message}",
+    )
 
 
 def _bitstring(entry: Mapping[str, Any], credential: JSONObject, options: Options, pointer: str) -> Check:
@@ -53,30 +61,50 @@ def _bitstring(entry: Mapping[str, Any], credential: JSONObject, options: Option
     except ValueError:
         index = -1
     if not isinstance(url, str) or index < 0:
-        return Check(id="status", status=Status.FAIL, pointer=pointer,
-                     message="status entry needs statusListCredential (URL) and a non-negative statusListIndex")
+        return Check(
+            id="status",
+            status=Status.FAIL,
+            pointer=pointer,
+            message="status entry needs statusListCredential (URL) and a non-negative statusListIndex",
+        )
     try:
         list_vc = _fetch_json(url, options)
     except BadgeError as exc:
         return _unreachable(url, exc, options, pointer)
     if not isinstance(list_vc, dict) or not _LIST_TYPES & set(_as_list(list_vc.get("type"))):
-        return Check(id="status", status=Status.FAIL, pointer=pointer,
-                     message=f"{url} is not a BitstringStatusListCredential")
+        return Check(
+            id="status",
+            status=Status.FAIL,
+            pointer=pointer,
+            message=f"{url} is not a BitstringStatusListCredential",
+        )
     list_ctx = Ctx(list_vc, options)
     check_di_proof(list_ctx)
     if not list_ctx.proof_ok:
         failure = next((c.message for c in list_ctx.checks if c.status is Status.FAIL), "no valid proof")
-        return Check(id="status", status=Status.FAIL, pointer=pointer,
-                     message=f"status list {url} is not validly signed: {failure}")
+        return Check(
+            id="status",
+            status=Status.FAIL,
+            pointer=pointer,
+            message=f"status list {url} is not validly signed: {failure}",
+        )
     if issuer_id(list_vc) != issuer_id(credential):
-        return Check(id="status", status=Status.FAIL, pointer=pointer,
-                     message=f"status list {url} is issued by {issuer_id(list_vc)}, not by the credential's issuer")
+        return Check(
+            id="status",
+            status=Status.FAIL,
+            pointer=pointer,
+            message=f"status list {url} is issued by {issuer_id(list_vc)}, not by the credential's issuer",
+        )
     subject = _as_list(list_vc.get("credentialSubject"))
     subject0 = subject[0] if subject and isinstance(subject[0], Mapping) else {}
     list_purposes = _as_list(subject0.get("statusPurpose"))
     if purpose not in list_purposes:
-        return Check(id="status", status=Status.FAIL, pointer=pointer,
-                     message=f"status list {url} is for {list_purposes}, not {purpose!r}")
+        return Check(
+            id="status",
+            status=Status.FAIL,
+            pointer=pointer,
+            message=f"status list {url} is for {list_purposes}, not {purpose!r}",
+        )
     try:
         bits = decode_bitstring(str(subject0.get("encodedList", "")))
         is_set = get_bit(bits, index)
@@ -98,14 +126,22 @@ def _revocation_list(entry: Mapping[str, Any], credential: JSONObject, options: 
         return _unreachable(url, exc, options, pointer)
     revoked = doc.get("revokedCredential") if isinstance(doc, Mapping) else None
     if not isinstance(revoked, list):
-        return Check(id="status", status=Status.FAIL, pointer=pointer,
-                     message=f"{url} is not a 1EdTech revocation list (no revokedCredential array)")
+        return Check(
+            id="status",
+            status=Status.FAIL,
+            pointer=pointer,
+            message=f"{url} is not a 1EdTech revocation list (no revokedCredential array)",
+        )
     cid = credential.get("id")
     for item in revoked:
         if isinstance(item, Mapping) and item.get("id") == cid and item.get("revoked", True) is not False:
             reason = item.get("revocationReason")
-            return Check(id="status", status=Status.FAIL, pointer=pointer,
-                         message=f"the credential is revoked{': ' + str(reason) if reason else ''}")
+            return Check(
+                id="status",
+                status=Status.FAIL,
+                pointer=pointer,
+                message=f"the credential is revoked{': ' + str(reason) if reason else ''}",
+            )
     return Check(id="status", status=Status.PASS, pointer=pointer, message=f"not listed as revoked in {url}")
 
 
@@ -123,5 +159,9 @@ def check_credential_status(credential: JSONObject, options: Options) -> Iterabl
         elif kind == "1EdTechRevocationList":
             yield _revocation_list(entry, credential, options, pointer)
         else:
-            yield Check(id="status", status=Status.FAIL, pointer=pointer,
-                        message=f"credentialStatus type {kind!r} is not supported, so revocation cannot be checked")
+            yield Check(
+                id="status",
+                status=Status.FAIL,
+                pointer=pointer,
+                message=f"credentialStatus type {kind!r} is not supported, so revocation cannot be checked",
+            )

@@ -13,7 +13,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from openbadge_ctq.errors import InputError, UnsupportedError
-from openbadge_ctq.proofs.jws import b64url_decode, b64url_encode, decode_compact, encode_compact, verify_signature
+from openbadge_ctq.proofs.jws import (
+    b64url_decode,
+    b64url_encode,
+    decode_compact,
+    encode_compact,
+    verify_signature,
+)
 
 
 def _b64(obj: object) -> str:
@@ -42,9 +48,11 @@ def test_rs256_public_key_as_hmac_secret_is_refused(rsa_key: rsa.RSAPrivateKey) 
 
 @pytest.mark.parametrize("kind", ["rsa", "p256", "ed25519"])
 def test_sign_and_verify_each_algorithm(kind: str, rsa_key: rsa.RSAPrivateKey) -> None:
-    key = {"rsa": rsa_key, "p256": ec.generate_private_key(ec.SECP256R1()), "ed25519": Ed25519PrivateKey.generate()}[
-        kind
-    ]
+    key = {
+        "rsa": rsa_key,
+        "p256": ec.generate_private_key(ec.SECP256R1()),
+        "ed25519": Ed25519PrivateKey.generate(),
+    }[kind]
     alg = {"rsa": "RS256", "p256": "ES256", "ed25519": "EdDSA"}[kind]
     token = encode_compact({"alg": alg}, {"hello": "world"}, key)  # type: ignore[arg-type]
     decoded = decode_compact(token)

@@ -43,7 +43,10 @@ def test_w3c_eddsa_rdfc_2022_reproduces_every_intermediate(vectors: Path, shared
     assert data.hex() == (d / "combinedHashDataInt.txt").read_text().strip()
 
     proof = data_integrity.create_proof(
-        unsigned, private, verification_method=config["verificationMethod"], created=_dt(config["created"]),
+        unsigned,
+        private,
+        verification_method=config["verificationMethod"],
+        created=_dt(config["created"]),
         loader=loader,
     )
     signed = load_json(d / "signedDataInt.json")
@@ -66,7 +69,10 @@ def test_ob3_impl_guide_vector(vectors: Path, shared_contexts: dict, name: str) 
     assert data.hex() == vector["dataToSignHex"]
     private = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(vector["privateKeyHex_64byte_seed_plus_public"])[:32])
     proof = data_integrity.create_proof(
-        unsigned, private, verification_method=options["verificationMethod"], created=_dt(options["created"]),
+        unsigned,
+        private,
+        verification_method=options["verificationMethod"],
+        created=_dt(options["created"]),
         loader=loader,
     )
     assert base58btc_decode(proof["proofValue"][1:]).hex() == vector["signatureHex"]
