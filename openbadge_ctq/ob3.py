@@ -182,19 +182,7 @@ def build_achievement(entry: Entry, catalog: Catalog, *, issuer: Organization) -
         "name": entry.name,
         "description": entry.description,
     }
-    if isinstance(entry, MicroCredential):
-        achievement["criteria"] = {"narrative": entry.criteria_narrative}
-    elif isinstance(entry, Stack):
-        members = [catalog.achievement(m).name for m in entry.members]
-        rule = "all" if entry.required >= len(entry.members) else f"{entry.required} of {len(entry.members)}"
-        achievement["criteria"] = {
-            "narrative": f"Earn {rule} of the micro-credentials in the stack:\n\n"
-            + "\n".join(f"- {name}" for name in members)
-        }
-    else:
-        achievement["criteria"] = {
-            "narrative": f"Complete workshops with {entry.hours_per_workshop} hours of active participation each."
-        }
+    achievement["criteria"] = {"narrative": entry.criteria_narrative}
     image = _image(catalog, entry.image, catalog.organization(entry.issuer))
     if image is not None:
         achievement["image"] = image

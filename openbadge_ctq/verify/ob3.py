@@ -317,6 +317,9 @@ def _endorsements(ctx: Ctx, nested: Callable[[Any, Options], Any]) -> None:
             found.append((f"{base}/endorsementJwt/{i}", item))
     if not found:
         return
+    if not ctx.proof_ok:
+        ctx.add("endorsement", Status.SKIP, "not checked because the credential's proof did not verify")
+        return
     child_options = Options(**{**_options_dict(ctx.options), "depth": ctx.options.depth + 1, "recipient": None})
     failed = []
     for pointer, item in found:
