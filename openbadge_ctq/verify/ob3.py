@@ -6,6 +6,7 @@ depend on it into SKIP with a reason.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -211,6 +212,17 @@ def check_di_proof(ctx: Ctx) -> None:
             failures.append((exc.message, pointer))
             continue
         if result.valid:
+            duplicate = _first_duplicate(ctx.credential)
+            if duplicate:
+                # RDF graphs are sets: a repeated array item changes the JSON but not the signed graph
+                failures.append(
+                    (
+                        f"the signature is valid, but the array at {duplicate} repeats an item the "
+                        "signature cannot see; the JSON is not exactly what was signed",
+                        duplicate,
+                    )
+                )
+                break
             ctx.proof_ok = True
             ctx.key = key
             ctx.add("proof", Status.PASS, result.message, pointer)
@@ -225,6 +237,26 @@ def check_di_proof(ctx: Ctx) -> None:
         failures.append((result.message, pointer))
     message, pointer = failures[0]
     ctx.add("proof", Status.FAIL, message, pointer)
+
+
+def _first_duplicate(node: Any, pointer: str = "") -> str:
+    """The pointer of the first array that repeats an item (compared as canonical JSON), or ""."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found = _first_duplicate(value, f"{pointer}/{key.replace('~', '~0').replace('/', '~1')}")
+            if found:
+                return found
+    elif isinstance(node, list):
+        seen: set[str] = set()
+        for i, value in enumerate(node):
+            marker = json.dumps(value, sort_keys=True, separators=(",", ":"))
+            if marker in seen:
+                return f"{pointer}/{i}"
+            seen.add(marker)
+            found = _first_duplicate(value, f"{pointer}/{i}")
+            if found:
+                return found
+    return ""
 
 
 def _dates(ctx: Ctx) -> None:
