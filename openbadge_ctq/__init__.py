@@ -28,9 +28,8 @@ from .verify import CHECK_IDS, Check, Status, VerificationReport, verify
 __version__ = "0.1.0"
 
 __all__ = [
-    "CHECK_IDS",
-    "OFFLINE",
     "BadgeError",
+    "CHECK_IDS",
     "Catalog",
     "CatalogError",
     "Check",
@@ -43,6 +42,7 @@ __all__ = [
     "JsonLdError",
     "KeyMaterialError",
     "MapFetcher",
+    "OFFLINE",
     "Recipient",
     "SchemaError",
     "SigningKey",
