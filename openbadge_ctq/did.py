@@ -98,9 +98,7 @@ def resolve_did_key(did_or_vm: str) -> JSONObject:
     doc: JSONObject = {
         "@context": [DID_CONTEXT, MULTIKEY_CONTEXT],
         "id": did,
-        "verificationMethod": [
-            {"id": vm_id, "type": "Multikey", "controller": did, "publicKeyMultibase": multibase}
-        ],
+        "verificationMethod": [{"id": vm_id, "type": "Multikey", "controller": did, "publicKeyMultibase": multibase}],
     }
     for relationship in _DID_KEY_RELATIONSHIPS:
         doc[relationship] = [vm_id]
@@ -129,11 +127,7 @@ def _parse_did_web(did: str) -> tuple[str, int | None, list[str]]:
         port = int(port_text)
     for segment in segments:
         decoded = unquote(segment)
-        if (
-            _SEGMENT_RE.fullmatch(segment) is None
-            or decoded in {".", ".."}
-            or any(c in decoded for c in "/?#\\")
-        ):
+        if _SEGMENT_RE.fullmatch(segment) is None or decoded in {".", ".."} or any(c in decoded for c in "/?#\\"):
             raise InputError(f"{_short(did)} has an invalid path segment {segment!r}")
     return host.lower(), port, segments
 
@@ -188,9 +182,7 @@ def did_web_from_base_url(base_url: str) -> str:
     try:
         _parse_did_web(did)
     except InputError:
-        raise InputError(
-            f"{_short(base_url)} cannot become a did:web (domain name and plain path needed)"
-        ) from None
+        raise InputError(f"{_short(base_url)} cannot become a did:web (domain name and plain path needed)") from None
     return did
 
 
@@ -311,9 +303,7 @@ def find_verification_method(
         raise InputError("the verification method id must be a non-empty string")
     full_id = _absolute(vm_id, doc_id)
     if full_id.partition("#")[0] != doc_id:
-        raise KeyMaterialError(
-            f"verification method {full_id} does not belong to the DID document of {doc_id}"
-        )
+        raise KeyMaterialError(f"verification method {full_id} does not belong to the DID document of {doc_id}")
 
     authorised = doc.get(purpose, [])
     if not isinstance(authorised, list):
@@ -339,9 +329,7 @@ def find_verification_method(
         raise KeyMaterialError(f"verification method {full_id} is not authorised for {purpose} by {doc_id}")
     controller = method.get("controller")
     if controller != doc_id:
-        raise KeyMaterialError(
-            f"verification method {full_id} has controller {_short(controller)}, expected {doc_id}"
-        )
+        raise KeyMaterialError(f"verification method {full_id} has controller {_short(controller)}, expected {doc_id}")
     has_mb, has_jwk = "publicKeyMultibase" in method, "publicKeyJwk" in method
     if has_mb == has_jwk:
         raise KeyMaterialError(
@@ -383,16 +371,12 @@ def resolve_verification_method(
         full_id = vm_id if sep else f"{did}#{did[len('did:key:') :]}"
     elif did.startswith("did:web:"):
         if not sep or not fragment:
-            raise InputError(
-                f"verification method {_short(vm_id)} names no key: add the #fragment of the key"
-            )
+            raise InputError(f"verification method {_short(vm_id)} names no key: add the #fragment of the key")
         doc = resolve_did_web(did, fetcher)
         full_id = vm_id
     elif did.startswith("did:"):
         method = did.split(":")[1] if did.count(":") >= 2 else ""
-        raise UnsupportedError(
-            f"DID method {method!r} of {_short(vm_id)} is not supported (did:key and did:web are)"
-        )
+        raise UnsupportedError(f"DID method {method!r} of {_short(vm_id)} is not supported (did:key and did:web are)")
     else:
         raise UnsupportedError(f"{_short(vm_id)} is not a DID; only did:key and did:web are resolved here")
     method_doc, public_key = find_verification_method(doc, full_id, purpose=purpose)

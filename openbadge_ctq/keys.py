@@ -157,13 +157,9 @@ def _check_private(priv: object) -> PrivateKey:
 
 def _check_rsa_size(bits: int) -> None:
     if bits < MIN_RSA_BITS:
-        raise KeyMaterialError(
-            f"an RSA key of {bits} bits is refused: at least {MIN_RSA_BITS} bits are needed"
-        )
+        raise KeyMaterialError(f"an RSA key of {bits} bits is refused: at least {MIN_RSA_BITS} bits are needed")
     if bits > MAX_RSA_BITS:
-        raise KeyMaterialError(
-            f"an RSA key of {bits} bits is refused: at most {MAX_RSA_BITS} bits are accepted"
-        )
+        raise KeyMaterialError(f"an RSA key of {bits} bits is refused: at most {MAX_RSA_BITS} bits are accepted")
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -247,9 +243,7 @@ def multibase_to_public_key(mb: str) -> PublicKey:
     if not isinstance(mb, str) or not mb.startswith("z"):
         raise InputError("a publicKeyMultibase must be a base58btc multibase string starting with 'z'")
     if len(mb) > _MAX_MULTIBASE_CHARS:
-        raise InputError(
-            f"a publicKeyMultibase of {len(mb)} characters is too long for an Ed25519 or P-256 key"
-        )
+        raise InputError(f"a publicKeyMultibase of {len(mb)} characters is too long for an Ed25519 or P-256 key")
     data = base58btc_decode(mb[1:])
     prefix, body = data[:2], data[2:]
     if prefix == _ED25519_PUB:
@@ -405,9 +399,7 @@ def jwk_to_public_key(jwk: Mapping[str, Any]) -> PublicKey:
         x, y = _b64url_decode(jwk.get("x"), "x"), _b64url_decode(jwk.get("y"), "y")
         if len(x) != 32 or len(y) != 32:
             raise InputError("a P-256 JWK 'x' and 'y' must be 32 bytes each")
-        numbers = ec.EllipticCurvePublicNumbers(
-            int.from_bytes(x, "big"), int.from_bytes(y, "big"), ec.SECP256R1()
-        )
+        numbers = ec.EllipticCurvePublicNumbers(int.from_bytes(x, "big"), int.from_bytes(y, "big"), ec.SECP256R1())
         try:
             return numbers.public_key()
         except ValueError:
@@ -528,9 +520,7 @@ def encrypt_private_key(priv: PrivateKey, passphrase: bytes, *, rounds: int = PB
     """
     _check_private(priv)
     if not isinstance(passphrase, bytes) or not passphrase:
-        raise KeyMaterialError(
-            "an empty passphrase is refused", hint="set BADGE_PASSPHRASE to a long passphrase"
-        )
+        raise KeyMaterialError("an empty passphrase is refused", hint="set BADGE_PASSPHRASE to a long passphrase")
     if rounds < MIN_PBKDF2_ROUNDS:
         raise KeyMaterialError(f"{rounds} PBKDF2 rounds are too few (at least {MIN_PBKDF2_ROUNDS})")
     plain = priv.private_bytes(

@@ -348,8 +348,8 @@ def build_credential(
         credential["validUntil"] = format_datetime(valid_until)
     if awarded_date is not None:
         credential["awardedDate"] = format_datetime(awarded_date)
-    if "image" in achievement:
-        credential["image"] = achievement["image"]
+    # no credential-level image: it would describe the achievement's image node a second time, and JSON-LD merges
+    # nodes by id, so one copy could be edited away without changing the signed graph
     credential["credentialSubject"] = subject
     ev = _evidence(evidence)
     if ev:

@@ -82,9 +82,7 @@ RECORD_FORMAT: Final = "openbadge_ctq.key/1"
 ISSUER_ID_RE: Final = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 KEY_ID_RE: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 _MAX_KEY_FILE_BYTES: Final = 256 * 1024
-_PASSPHRASE_HINT: Final = (
-    "BADGE_PASSPHRASE (or the prompt) must give the passphrase the key was generated with"
-)
+_PASSPHRASE_HINT: Final = "BADGE_PASSPHRASE (or the prompt) must give the passphrase the key was generated with"
 
 
 class KeyStatus(StrEnum):
@@ -168,17 +166,14 @@ def check_issuer_id(issuer_id: str) -> str:
     """Return ``issuer_id`` if it is a slug (``^[a-z0-9][a-z0-9-]{0,62}$``), else raise InputError."""
     if not isinstance(issuer_id, str) or ISSUER_ID_RE.fullmatch(issuer_id) is None:
         raise InputError(
-            f"issuer id {issuer_id!r} must be 1-63 lowercase letters, digits or '-', "
-            "starting with a letter or digit"
+            f"issuer id {issuer_id!r} must be 1-63 lowercase letters, digits or '-', starting with a letter or digit"
         )
     return issuer_id
 
 
 def _check_key_id(key_id: str) -> str:
     if not isinstance(key_id, str) or KEY_ID_RE.fullmatch(key_id) is None:
-        raise InputError(
-            f"key id {key_id!r} must be 1-64 letters, digits, '-' or '_', starting with a letter or digit"
-        )
+        raise InputError(f"key id {key_id!r} must be 1-64 letters, digits, '-' or '_', starting with a letter or digit")
     return key_id
 
 
@@ -312,9 +307,7 @@ class KeyStore:
         if issuer_id is not None:
             directories = [self._issuer_dir(issuer_id, create=False)]
         elif self.keys_dir.is_dir():
-            directories = sorted(
-                p for p in self.keys_dir.iterdir() if p.is_dir() and ISSUER_ID_RE.fullmatch(p.name)
-            )
+            directories = sorted(p for p in self.keys_dir.iterdir() if p.is_dir() and ISSUER_ID_RE.fullmatch(p.name))
         else:
             directories = []
         records: builtins.list[KeyRecord] = []
@@ -347,9 +340,7 @@ class KeyStore:
         ]
         if not candidates:
             what = f"active {KeyType(kind).value} key" if kind is not None else "active key"
-            hint = f"badge keys generate --issuer {issuer_id}" + (
-                f" --type {KeyType(kind).value}" if kind else ""
-            )
+            hint = f"badge keys generate --issuer {issuer_id}" + (f" --type {KeyType(kind).value}" if kind else "")
             raise KeyMaterialError(f"issuer {issuer_id!r} has no {what}", hint=hint)
         return candidates[-1]
 

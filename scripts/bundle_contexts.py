@@ -543,8 +543,7 @@ def check(entries: list[dict[str, Any]], blobs: dict[str, bytes]) -> int:
             for url in sorted(old.keys() | new.keys()):
                 if old.get(url) != new.get(url):
                     problems.append(
-                        f"manifest entry differs for {url}:\n  on disk: {old.get(url)}\n  npm:     "
-                        f"{new.get(url)}"
+                        f"manifest entry differs for {url}:\n  on disk: {old.get(url)}\n  npm:     {new.get(url)}"
                     )
     for name, data in blobs.items():
         path = CONTEXTS_DIR / name
@@ -565,9 +564,7 @@ def check(entries: list[dict[str, Any]], blobs: dict[str, bytes]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument(
-        "--check", action="store_true", help="re-download and verify the bundled files; write nothing"
-    )
+    ap.add_argument("--check", action="store_true", help="re-download and verify the bundled files; write nothing")
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bundle-contexts-") as tmp:
         entries, blobs = build(Path(tmp))

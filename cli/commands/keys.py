@@ -38,13 +38,9 @@ def keys() -> None:
 
 @keys.command()
 @click.option("--issuer", "issuer", required=True, help="Issuer id (slug), e.g. ctq.")
-@click.option(
-    "--type", "kind", type=_TYPES, default=KeyType.ED25519.value, show_default=True, help="Key type."
-)
+@click.option("--type", "kind", type=_TYPES, default=KeyType.ED25519.value, show_default=True, help="Key type.")
 @click.option("--rsa-bits", type=int, default=None, help=f"RSA modulus size (default {MIN_RSA_BITS}).")
-@click.option(
-    "--unencrypted", is_flag=True, help="Store the private key WITHOUT encryption (not recommended)."
-)
+@click.option("--unencrypted", is_flag=True, help="Store the private key WITHOUT encryption (not recommended).")
 @json_option
 @click.pass_context
 def generate(
@@ -151,9 +147,7 @@ def check(ctx: click.Context, issuer: str, key_id: str | None, as_json: bool) ->
     passphrase = app(ctx).passphrase() if record.encrypted else None
     store.load_private(record, passphrase)
     if as_json:
-        emit_json(
-            {"issuer": record.issuer_id, "keyId": record.key_id, "encrypted": record.encrypted, "ok": True}
-        )
+        emit_json({"issuer": record.issuer_id, "keyId": record.key_id, "encrypted": record.encrypted, "ok": True})
         return
     if not record.encrypted:
         click.echo(f"Warning: key {record.label} is not encrypted.", err=True)

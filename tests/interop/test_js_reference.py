@@ -114,9 +114,7 @@ def exemplary_micro_credential(catalog: Catalog, key: SigningKey) -> dict[str, A
     issued = issue_credential(
         catalog,
         entry.id,
-        Recipient(
-            email="Jordan.Rivera@Example.org", name="Jordan Rivera", salt="4f3c2a1b0e9d8c7b6a5f4e3d2c1b0a99"
-        ),
+        Recipient(email="Jordan.Rivera@Example.org", name="Jordan Rivera", salt="4f3c2a1b0e9d8c7b6a5f4e3d2c1b0a99"),
         key,
         now=NOW,
         credential_id="urn:uuid:6c9d7c3e-2f0a-4b8e-9a57-0d4b1f6e2a11",
@@ -145,13 +143,9 @@ def test_micro_credential_verifies(node: str, catalog: Catalog, key: SigningKey,
     assert results["micro-credential"]["verified"], rejections(results)
 
 
-def test_every_active_achievement_verifies(
-    node: str, catalog: Catalog, key: SigningKey, tmp_path: Path
-) -> None:
+def test_every_active_achievement_verifies(node: str, catalog: Catalog, key: SigningKey, tmp_path: Path) -> None:
     active = [entry for entry in catalog.achievements() if getattr(entry, "status", "active") == "active"]
-    assert any(catalog.issuer_of(entry).id == "ctq" for entry in active), (
-        "no active CTQ achievement in the catalog"
-    )
+    assert any(catalog.issuer_of(entry).id == "ctq" for entry in active), "no active CTQ achievement in the catalog"
     credentials = {}
     did_documents = {}
     for entry in active:
@@ -203,12 +197,8 @@ def test_reference_rejects_tampered_and_unknown_context(
         node, tmp_path, {"original": credential, "tampered": tampered, "unknown-context": unknown_context}
     )
 
-    assert results["original"]["verified"], "the untampered credential must verify first:\n" + rejections(
-        results
-    )
+    assert results["original"]["verified"], "the untampered credential must verify first:\n" + rejections(results)
     assert not results["tampered"]["verified"]
     assert "Invalid signature" in json.dumps(results["tampered"]["error"]), results["tampered"]
     assert not results["unknown-context"]["verified"]
-    assert "offline document loader: refusing" in json.dumps(results["unknown-context"]), results[
-        "unknown-context"
-    ]
+    assert "offline document loader: refusing" in json.dumps(results["unknown-context"]), results["unknown-context"]

@@ -95,13 +95,9 @@ def test_bundled_file_matches_manifest_sha256(entry: dict[str, Any]) -> None:
     path = CONTEXTS / entry["file"]
     assert path.is_file(), f"{entry['file']} is listed but missing"
     data = path.read_bytes()
-    assert hashlib.sha256(data).hexdigest() == entry["sha256"], (
-        f"{entry['file']}: sha256 differs from MANIFEST"
-    )
+    assert hashlib.sha256(data).hexdigest() == entry["sha256"], f"{entry['file']}: sha256 differs from MANIFEST"
     parsed = json.loads(data)
-    assert isinstance(parsed, dict) and "@context" in parsed, (
-        f"{entry['file']} is not a JSON-LD context document"
-    )
+    assert isinstance(parsed, dict) and "@context" in parsed, f"{entry['file']} is not a JSON-LD context document"
 
 
 # ---- 2. agreement with ../shared/vectors/contexts ----------------------------------------------------------
@@ -160,18 +156,14 @@ def test_bundled_context_equals_shared_copy(entry: dict[str, Any]) -> None:
         )
         KNOWN_DIFFERENCES[url](bundled_json, shared_json)
         return
-    assert bundled_json == shared_json, (
-        f"{entry['file']} ({entry['package']}@{entry['version']}) != {shared[url]}"
-    )
+    assert bundled_json == shared_json, f"{entry['file']} ({entry['package']}@{entry['version']}) != {shared[url]}"
 
 
 def test_every_shared_context_is_bundled_or_accounted_for() -> None:
     shared = set(_shared_contexts())
     bundled = {e["url"] for e in _manifest()}
     assert not (bundled & TEST_ONLY), "test-only contexts must not be bundled"
-    assert not (bundled & NOT_ON_NPM), (
-        "a context listed as not on npm is now bundled: update NOT_ON_NPM and the ADR"
-    )
+    assert not (bundled & NOT_ON_NPM), "a context listed as not on npm is now bundled: update NOT_ON_NPM and the ADR"
     unaccounted = shared - bundled - TEST_ONLY - NOT_ON_NPM
     assert not unaccounted, f"shared contexts neither bundled nor accounted for: {sorted(unaccounted)}"
 

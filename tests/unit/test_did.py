@@ -76,9 +76,7 @@ def test_resolve_did_key_matches_the_notes_exactly() -> None:
     expected = {
         "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"],
         "id": DID_KEY,
-        "verificationMethod": [
-            {"id": vm, "type": "Multikey", "controller": DID_KEY, "publicKeyMultibase": MB}
-        ],
+        "verificationMethod": [{"id": vm, "type": "Multikey", "controller": DID_KEY, "publicKeyMultibase": MB}],
         "authentication": [vm],
         "assertionMethod": [vm],
         "capabilityInvocation": [vm],

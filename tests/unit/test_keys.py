@@ -106,10 +106,7 @@ def test_ob3_impl_guide_vector(vectors: Path) -> None:
     seed = bytes.fromhex(vector["privateKeyHex_64byte_seed_plus_public"])[:32]
     private = Ed25519PrivateKey.from_private_bytes(seed)
     assert public_key_to_multibase(private.public_key()) == expected
-    assert (
-        ed25519_private_key_from_secret_multibase(ed25519_secret_multibase(private)).private_bytes_raw()
-        == seed
-    )
+    assert ed25519_private_key_from_secret_multibase(ed25519_secret_multibase(private)).private_bytes_raw() == seed
 
 
 def test_rfc7638_thumbprint() -> None:
@@ -289,9 +286,7 @@ def test_rsa_jwk_under_2048_bits_is_rejected() -> None:
         jwk_to_public_key(jwk)
     with pytest.raises(KeyMaterialError, match="1024 bits is refused"):
         public_key_from_pem(
-            small.public_key().public_bytes(
-                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-            )
+            small.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
         )
 
 

@@ -167,9 +167,7 @@ def test_retire_and_revoke(store: KeyStore, now: datetime) -> None:
     assert store.revoke("ctq", record.key_id) == revoked
 
 
-@pytest.mark.parametrize(
-    "issuer", ["../evil", "..", "a/b", "CTQ", "", "-ctq", "ctq ", "c" * 64, "/etc", "ctq\x00"]
-)
+@pytest.mark.parametrize("issuer", ["../evil", "..", "a/b", "CTQ", "", "-ctq", "ctq ", "c" * 64, "/etc", "ctq\x00"])
 def test_issuer_ids_are_slugs(store: KeyStore, issuer: str) -> None:
     with pytest.raises(InputError, match="issuer id"):
         store.generate(issuer, passphrase=PASS)
