@@ -7,8 +7,9 @@ import click
 from .catalog import catalog
 from .demo import demo
 from .did import did
+from .endorse import endorse
 from .issue import issue
 from .keys import keys
 from .verify import verify
 
-ALL_COMMANDS: list[click.Command] = [demo, catalog, keys, did, issue, verify]
+ALL_COMMANDS: list[click.Command] = [demo, catalog, keys, did, issue, endorse, verify]

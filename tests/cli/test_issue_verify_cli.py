@@ -160,3 +160,27 @@ def test_demo_issues_and_verifies(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stdout + result.stderr
     assert result.stdout.count("VERIFIED:") == 2
     assert (tmp_path / "ctq-demo-credential.json").is_file() and (tmp_path / "ctq-demo-credential.jwt").is_file()
+
+
+def test_partner_endorses_a_ctq_micro_credential(badge_home: Path, tmp_path: Path) -> None:
+    assert run("keys", "generate", "--issuer", "digital-promise").exit_code == 0
+    out = tmp_path / "endorsement.json"
+    result = run(
+        "endorse",
+        "--issuer",
+        "digital-promise",
+        "--achievement",
+        "writing-publicly-to-influence-parents",
+        "--comment",
+        "Grounded in classroom practice.",
+        "--now",
+        NOW,
+        "--out",
+        str(out),
+    )
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(out.read_text())
+    assert doc["type"] == ["VerifiableCredential", "EndorsementCredential"]
+    verified = run("verify", str(out), "--offline", "--now", NOW)
+    assert verified.exit_code == 0, verified.stdout
+    assert run("endorse", "--issuer", "digital-promise", "--comment", "x").exit_code == 2
