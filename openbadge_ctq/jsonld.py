@@ -33,6 +33,7 @@ __all__ = [
 ]
 
 ISSUER_DEPENDENT = "https://www.w3.org/ns/credentials/issuer-dependent#"
+_PYLD_INPUT_ERRORS = (TypeError, ValueError, KeyError, AttributeError, IndexError)
 MAX_CONTEXT_BYTES = 1 << 20
 _KEYWORD_PREFIX = "@"
 
@@ -252,6 +253,8 @@ def expand(doc: JSONObject, *, loader: ContextLoader = DEFAULT_LOADER) -> list[A
         expanded = processor.expand(doc, {"documentLoader": loader, "base": None})
     except _pyld.JsonLdError as exc:
         raise _translate(exc) from exc
+    except _PYLD_INPUT_ERRORS as exc:  # pyld trips over some malformed input with plain Python errors
+        raise JsonLdError(f"invalid JSON-LD ({type(exc).__name__} in the JSON-LD processor)") from exc
     _raise_dropped(doc, dropped)
     _check_expanded(expanded, doc)
     return list(expanded)
@@ -273,4 +276,6 @@ def canonicalize(doc: JSONObject, *, loader: ContextLoader = DEFAULT_LOADER) -> 
         )
     except _pyld.JsonLdError as exc:
         raise _translate(exc) from exc
+    except _PYLD_INPUT_ERRORS as exc:
+        raise JsonLdError(f"invalid JSON-LD ({type(exc).__name__} in the JSON-LD processor)") from exc
     return str(result)

@@ -45,10 +45,10 @@ def proof_suite_name(proof: Mapping[str, Any]) -> str:
     ptype = proof.get("type")
     if ptype == "DataIntegrityProof":
         suite = proof.get("cryptosuite")
-        if suite in _DI_SUITES:
+        if isinstance(suite, str) and suite in _DI_SUITES:
             return str(suite)
         raise UnsupportedError(f"Data Integrity cryptosuite {suite!r} is not supported (expected eddsa-rdfc-2022)")
-    if ptype in _LEGACY_TYPES:
+    if isinstance(ptype, str) and ptype in _LEGACY_TYPES:
         return str(ptype)
     raise UnsupportedError(f"proof type {ptype!r} is not supported (expected DataIntegrityProof)")
 

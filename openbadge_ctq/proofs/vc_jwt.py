@@ -102,7 +102,7 @@ class ParsedJwt:
 def parse_jwt(token: str) -> ParsedJwt:
     """Decode a VC-JWT. Raises InputError/UnsupportedError for malformed tokens or header parameters."""
     jws = decode_compact(token, allowed_header_params=HEADER_PARAMS)
-    if "typ" in jws.header and jws.header["typ"] not in {"JWT", "vc+jwt", "vc+ld+jwt"}:
+    if "typ" in jws.header and jws.header["typ"] not in ("JWT", "vc+jwt", "vc+ld+jwt"):
         raise InputError(f"JWS typ {jws.header['typ']!r} is not a JWT")
     if "jwk" in jws.header:
         jwk = jws.header["jwk"]

@@ -5,6 +5,7 @@ It never raises for a bad badge: every problem becomes a check. It raises ``Type
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,7 +18,9 @@ from .ob3 import Options, run_di, run_jwt, summarize
 from .report import CHECK_IDS, Check, Status, VerificationReport
 from .sniff import load_source, sniff
 
-__all__ = ["CHECK_IDS", "Check", "Status", "VerificationReport", "verify"]
+logger = logging.getLogger(__name__)
+
+__all__ = ["CHECK_IDS", "INTERNAL_ERROR", "Check", "Status", "VerificationReport", "verify"]
 
 SchemaValidator = Callable[[Mapping[str, Any]], list[tuple[str, str]] | None]
 StatusChecker = Callable[[JSONObject, Options], Iterable[Check]]
@@ -81,7 +84,16 @@ def verify(
         validate_schema=schema_validator,
         check_status=status_checker if status_checker is not None else _default_status_checker(),
     )
-    return _verify(source, options)
+    try:
+        return _verify(source, options)
+    except (RecursionError, MemoryError):
+        return _failed("unknown", "the input is too deeply nested or too large to verify")
+    except Exception as exc:  # fail closed: a bug must never turn into a crash for the person verifying
+        logger.exception("internal error while verifying")
+        return _failed("unknown", f"{INTERNAL_ERROR}: {type(exc).__name__}; the credential was not verified")
+
+
+INTERNAL_ERROR = "internal error while verifying"
 
 
 def _default_schema_validator() -> SchemaValidator | None:

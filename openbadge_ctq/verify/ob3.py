@@ -85,7 +85,7 @@ def is_legacy_vc1(doc: Mapping[str, Any]) -> bool:
 
 def check_context(ctx: Ctx) -> None:
     contexts = _as_list(ctx.credential.get("@context"))
-    if not contexts or contexts[0] not in {VC1, VC2}:
+    if not contexts or not isinstance(contexts[0], str) or contexts[0] not in (VC1, VC2):
         ctx.add("context", Status.FAIL, f"@context must start with {VC2}", "/@context/0")
         return
     types = _types(ctx.credential)

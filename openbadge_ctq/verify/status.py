@@ -154,7 +154,7 @@ def check_credential_status(credential: JSONObject, options: Options) -> Iterabl
             yield Check(id="status", status=Status.FAIL, pointer=pointer, message="credentialStatus must be an object")
             continue
         kind = entry.get("type")
-        if kind in _BITSTRING_TYPES:
+        if isinstance(kind, str) and kind in _BITSTRING_TYPES:
             yield _bitstring(entry, credential, options, pointer)
         elif kind == "1EdTechRevocationList":
             yield _revocation_list(entry, credential, options, pointer)
