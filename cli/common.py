@@ -65,3 +65,21 @@ def read_source(source: str) -> bytes | str:
     if path.stat().st_size > MAX_STDIN:
         raise InputError(f"{source} is larger than {MAX_STDIN} bytes")
     return path.read_bytes()
+
+
+def badge_art(catalog: Catalog, achievement_id: str, kind: str) -> bytes:
+    """The catalog's badge art for an achievement: its SVG, or the PNG rendition beside it."""
+    entry = catalog.achievement(achievement_id)
+    if entry.image is None:
+        raise InputError(
+            f"{achievement_id!r} has no badge art in the catalog, so it cannot be baked",
+            hint="bake into your own image: badge bake IMAGE CREDENTIAL -o OUT",
+        )
+    svg = catalog.image_path(entry.image, entry.id)
+    path = svg if kind == "svg" else svg.with_suffix(".png")
+    if not path.is_file():
+        raise InputError(
+            f"{achievement_id!r} has no {kind.upper()} badge art ({path.name} is missing)",
+            hint="run scripts/render_badge_pngs.py, or bake into your own image with badge bake",
+        )
+    return path.read_bytes()

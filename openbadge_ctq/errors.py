@@ -10,6 +10,7 @@ was found, and an optional ``hint`` that says what to run next.
     ├── CatalogError          catalog or issuer profile data is wrong       (also ValueError)
     ├── SchemaError           a document does not match a JSON Schema       (also ValueError)
     ├── InputError            an argument or input file is malformed        (also ValueError)
+    │   └── BakeError         a badge image cannot be baked or unbaked
     ├── KeyMaterialError      a key is missing, of the wrong type, or cannot be decrypted
     ├── UnsupportedError      a suite, algorithm, DID method or version we do not handle
     ├── JsonLdError           JSON-LD processing failed (undefined term, refused context, ...)
@@ -26,6 +27,7 @@ from typing import Any, ClassVar
 
 __all__ = [
     "BadgeError",
+    "BakeError",
     "CatalogError",
     "FetchError",
     "InputError",
@@ -78,6 +80,12 @@ class InputError(BadgeError, ValueError):
     """An argument or input file is malformed (bad date, bad email, unreadable file...)."""
 
     code = "input_error"
+
+
+class BakeError(InputError):
+    """A badge image cannot be baked or unbaked: not PNG/SVG, corrupt, unsafe art, or no baked credential."""
+
+    code = "bake_error"
 
 
 class KeyMaterialError(BadgeError):

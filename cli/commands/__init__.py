@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from .bake import bake, certificate, qr, share, unbake
 from .catalog import catalog
 from .demo import demo
 from .did import did
@@ -12,4 +13,17 @@ from .issue import issue
 from .keys import keys
 from .verify import verify
 
-ALL_COMMANDS: list[click.Command] = [demo, catalog, keys, did, issue, endorse, verify]
+ALL_COMMANDS: list[click.Command] = [
+    demo,
+    catalog,
+    keys,
+    did,
+    issue,
+    endorse,
+    verify,
+    bake,
+    unbake,
+    qr,
+    certificate,
+    share,
+]

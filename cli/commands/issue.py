@@ -6,12 +6,15 @@ from pathlib import Path
 
 import click
 
+from openbadge_ctq.bake import bake_image
 from openbadge_ctq.identity import Recipient
 from openbadge_ctq.issue import FORMATS, issue_credential
 from openbadge_ctq.keys import KeyType
 from openbadge_ctq.ob3 import Evidence
+from openbadge_ctq.qr import qr_png, qr_svg
+from openbadge_ctq.share import verification_url_for
 
-from ..common import catalog_for, now_or, parse_moment, signing_key
+from ..common import badge_art, catalog_for, now_or, parse_moment, signing_key
 from ..context import app
 from ..render import emit_json, json_option
 
@@ -69,6 +72,19 @@ def _levels(values: tuple[str, ...]) -> dict[str, str] | str | None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the credential here (default: standard output).",
 )
+@click.option(
+    "--bake",
+    "bake_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also bake the credential into the badge art: OUT.png or OUT.svg.",
+)
+@click.option(
+    "--qr",
+    "qr_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write a QR code of the verification URL: FILE.png or FILE.svg.",
+)
+@click.option("--url", "verification_url", help="Verification URL for --qr (default: the credential id if https).")
 @json_option
 @click.pass_context
 def issue(
@@ -91,6 +107,9 @@ def issue(
     valid_until: str | None,
     now: str | None,
     out: Path | None,
+    bake_out: Path | None,
+    qr_out: Path | None,
+    verification_url: str | None,
     as_json: bool,
 ) -> None:
     """Issue a signed Open Badges 3.0 credential to one recipient."""
@@ -110,8 +129,12 @@ def issue(
                 audience=evidence_audience,
             )
         )
+    for target in (bake_out, qr_out):
+        if target is not None and target.suffix.lower() not in (".png", ".svg"):
+            raise click.BadParameter(f"{target} must end in .png or .svg", param_hint="--bake/--qr")
     key_type = KeyType.ED25519 if fmt == "ob3-di" else _ALG_KEY[alg]
     catalog.achievement(achievement_id)  # a clear error for an unknown id before asking for a passphrase
+    art = badge_art(catalog, achievement_id, bake_out.suffix.lower().lstrip(".")) if bake_out else None
     key = signing_key(state, issuer_id, key_type)
     issued = issue_credential(
         catalog,
@@ -126,20 +149,28 @@ def issue(
         evidence=evidence,
         narrative=narrative,
     )
+    qr_url = verification_url_for(issued.credential, verification_url) if qr_out is not None else None
     if out is not None:
         out.write_text(issued.document, encoding="utf-8")
+    if bake_out is not None and art is not None:
+        bake_out.write_bytes(bake_image(art, issued.document, ob_version=3))
+    if qr_out is not None and qr_url is not None:
+        qr_out.write_bytes(qr_png(qr_url) if qr_out.suffix.lower() == ".png" else qr_svg(qr_url))
     if as_json:
         emit_json(
             {
                 "id": issued.id,
                 "format": issued.format,
                 "out": str(out) if out else None,
+                "baked": str(bake_out) if bake_out else None,
+                "qr": str(qr_out) if qr_out else None,
                 "credential": issued.credential,
                 "document": None if out else issued.document,
             }
         )
-    elif out is not None:
-        click.echo(f"Issued {issued.credential.get('name')} ({issued.format}) to {email or recipient_did}: {out}")
+    elif out is not None or bake_out is not None:
+        written = ", ".join(str(p) for p in (out, bake_out, qr_out) if p is not None)
+        click.echo(f"Issued {issued.credential.get('name')} ({issued.format}) to {email or recipient_did}: {written}")
         click.echo(f"Credential id: {issued.id}")
     else:
         click.echo(issued.document.rstrip("\n"))

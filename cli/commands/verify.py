@@ -23,6 +23,11 @@ def render_report(report: VerificationReport) -> None:
     verdict = "VERIFIED" if report.verified else "NOT VERIFIED"
     line = f"{verdict}: {name} — issued by {issuer}" if report.credential else f"{verdict}"
     click.secho(f"{line} ({report.format})", fg="green" if report.verified else "red", bold=True)
+    if report.image is not None:
+        click.echo(
+            f"  baked into a {str(report.image.get('container', '')).upper()} image "
+            f"({report.image.get('chunk')}, {report.image.get('payloadBytes', '?')} bytes)"
+        )
     width = max((len(c.id) for c in report.checks), default=0)
     for check in report.checks:
         where = f" [{check.pointer}]" if check.pointer and check.status in (Status.FAIL, Status.WARN) else ""

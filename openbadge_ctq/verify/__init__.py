@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ..bake import unbake_png, unbake_svg
 from ..errors import BadgeError
 from ..interfaces import OFFLINE, Fetcher, JSONObject
 from ..jsonld import ContextLoader
@@ -117,7 +119,9 @@ def _default_status_checker() -> StatusChecker | None:
     return check_credential_status
 
 
-def _verify(source: Any, options: Options, *, fetched_from: str | None = None) -> VerificationReport:
+def _verify(
+    source: Any, options: Options, *, fetched_from: str | None = None, baked_in: str | None = None
+) -> VerificationReport:
     try:
         sniffed = sniff(load_source(source))
     except BadgeError as exc:
@@ -132,7 +136,7 @@ def _verify(source: Any, options: Options, *, fetched_from: str | None = None) -
             )
         except BadgeError as exc:
             return _failed("unknown", exc.message)
-        return _verify(fetched.body, options, fetched_from=sniffed.text)
+        return _verify(fetched.body, options, fetched_from=sniffed.text, baked_in=baked_in)
     if sniffed.kind == "json":
         doc = sniffed.data
         if not isinstance(doc, dict):
@@ -147,7 +151,19 @@ def _verify(source: Any, options: Options, *, fetched_from: str | None = None) -
             credential=credential or None,
             summary=summarize(credential) if credential else {},
         )
-    return _failed(sniffed.kind, f"{sniffed.kind} input is not supported yet by this verifier")
+    if sniffed.kind in ("png", "svg"):
+        if baked_in is not None:
+            return _failed(sniffed.kind, "a baked image holds another image, not a credential")
+        try:
+            baked = unbake_png(sniffed.raw) if sniffed.kind == "png" else unbake_svg(sniffed.raw)
+        except BadgeError as exc:
+            return _failed(sniffed.kind, exc.message)
+        inner = _verify(baked.payload, options, fetched_from=fetched_from, baked_in=sniffed.kind)
+        image = baked.to_json()
+        if image.get("verify") == baked.payload:  # the SVG verify= attribute holds the JWS itself
+            image.pop("verify")
+        return replace(inner, image=image)
+    return _failed(sniffed.kind, f"{sniffed.kind} input is not supported by this verifier")
 
 
 def _nested(source: Any, options: Options) -> VerificationReport:

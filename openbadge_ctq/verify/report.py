@@ -76,6 +76,8 @@ class VerificationReport:
     checks: tuple[Check, ...]
     credential: Mapping[str, Any] | None = None
     summary: Mapping[str, Any] = field(default_factory=dict)
+    image: Mapping[str, Any] | None = None
+    """Set when the credential was baked into an image: container (png/svg), element or chunk, payload size."""
 
     @property
     def verified(self) -> bool:
@@ -102,7 +104,7 @@ class VerificationReport:
         return self
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "verified": self.verified,
             "format": self.format,
             "summary": dict(self.summary),
@@ -110,3 +112,6 @@ class VerificationReport:
             "errors": [{"id": c.id, "message": c.message, "pointer": c.pointer} for c in self.errors],
             "warnings": [{"id": c.id, "message": c.message, "pointer": c.pointer} for c in self.warnings],
         }
+        if self.image is not None:
+            out["image"] = dict(self.image)
+        return out

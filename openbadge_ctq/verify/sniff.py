@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..bake import sniff_image
 from ..errors import InputError
 from ..proofs.jws import looks_like_compact_jws
 
@@ -18,7 +19,6 @@ __all__ = ["MAX_INPUT_BYTES", "Sniffed", "load_source", "sniff"]
 
 MAX_INPUT_BYTES = 8 * 1024 * 1024
 MAX_JSON_DEPTH = 64
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,8 +85,9 @@ def sniff(source: Any) -> Sniffed:
         raw = bytes(source)
         if len(raw) > MAX_INPUT_BYTES:
             raise InputError(f"input is larger than {MAX_INPUT_BYTES} bytes")
-        if raw.startswith(PNG_SIGNATURE):
-            return Sniffed("png", raw=raw)
+        image = sniff_image(raw)
+        if image is not None:
+            return Sniffed(image, raw=raw)
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
@@ -98,8 +99,8 @@ def sniff(source: Any) -> Sniffed:
             return Sniffed("json", text=text, data=parse_json(text))
         if looks_like_compact_jws(text):
             return Sniffed("jws", text=text)
-        if text.startswith("<") and "<svg" in text[:4096]:
-            return Sniffed("svg", text=text)
+        if text.startswith("<") and sniff_image(text[:4096].encode("utf-8")) == "svg":
+            return Sniffed("svg", text=text, raw=text.encode("utf-8"))
         if text.startswith(("https://", "http://")) and len(text.split()) == 1:
             return Sniffed("url", text=text)
         raise InputError("input is not a credential: expected JSON, a compact JWS, a baked PNG/SVG or a URL")

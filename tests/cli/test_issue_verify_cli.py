@@ -184,3 +184,32 @@ def test_partner_endorses_a_ctq_micro_credential(badge_home: Path, tmp_path: Pat
     verified = run("verify", str(out), "--offline", "--now", NOW)
     assert verified.exit_code == 0, verified.stdout
     assert run("endorse", "--issuer", "digital-promise", "--comment", "x").exit_code == 2
+
+
+@pytest.mark.parametrize("suffix", ["png", "svg"])
+def test_issue_bake_and_qr_then_verify_the_image(ctq_key: Path, tmp_path: Path, suffix: str) -> None:
+    baked = tmp_path / f"badge.{suffix}"
+    qr = tmp_path / "qr.svg"
+    _issue(tmp_path, "ob3-di", "--bake", str(baked), "--qr", str(qr), "--url", "https://verify.example.org/c/1")
+    assert qr.read_bytes().lstrip().startswith((b"<?xml", b"<svg"))
+    result = run("verify", str(baked), "--offline", "--now", NOW)
+    assert result.exit_code == 0, result.stdout
+    assert f"baked into a {suffix.upper()} image" in result.stdout
+    # a one-byte change inside the embedded payload makes it fail
+    data = baked.read_bytes()
+    i = data.index(b"Writing Publicly to Influence Parents")
+    tampered = tmp_path / f"tampered.{suffix}"
+    tampered.write_bytes(data[:i] + b"w" + data[i + 1 :])
+    failed = run("verify", str(tampered), "--offline", "--now", NOW)
+    assert failed.exit_code == 1, failed.stdout
+
+
+def test_every_catalog_svg_has_a_png_rendition() -> None:
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, "scripts/render_badge_pngs.py", "--check"], cwd=root, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
