@@ -21,6 +21,7 @@ from .errors import (
 from .identity import Recipient
 from .interfaces import OFFLINE, Fetched, Fetcher, MapFetcher
 from .issue import Issued, SigningKey, issue_credential, issue_endorsement, issuer_identity
+from .issue_ob2 import IssuedOB2, issue_ob2, migrate_ob2_to_ob3, revoke_ob2
 from .model import Catalog
 from .ob3 import Evidence
 from .verify import CHECK_IDS, Check, Status, VerificationReport, verify
@@ -39,6 +40,7 @@ __all__ = [
     "Fetcher",
     "InputError",
     "Issued",
+    "IssuedOB2",
     "JsonLdError",
     "KeyMaterialError",
     "MapFetcher",
@@ -54,7 +56,10 @@ __all__ = [
     "__version__",
     "issue_credential",
     "issue_endorsement",
+    "issue_ob2",
     "issuer_identity",
     "load_catalog",
+    "migrate_ob2_to_ob3",
+    "revoke_ob2",
     "verify",
 ]

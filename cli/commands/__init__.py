@@ -11,6 +11,7 @@ from .did import did
 from .endorse import endorse
 from .issue import issue
 from .keys import keys
+from .ob2 import migrate, ob2
 from .verify import verify
 
 ALL_COMMANDS: list[click.Command] = [
@@ -26,4 +27,6 @@ ALL_COMMANDS: list[click.Command] = [
     qr,
     certificate,
     share,
+    ob2,
+    migrate,
 ]

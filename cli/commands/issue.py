@@ -9,6 +9,7 @@ import click
 from openbadge_ctq.bake import bake_image
 from openbadge_ctq.identity import Recipient
 from openbadge_ctq.issue import FORMATS, issue_credential
+from openbadge_ctq.issue_ob2 import FORMATS as OB2_FORMATS
 from openbadge_ctq.keys import KeyType
 from openbadge_ctq.ob3 import Evidence
 from openbadge_ctq.qr import qr_png, qr_svg
@@ -17,6 +18,7 @@ from openbadge_ctq.share import verification_url_for
 from ..common import badge_art, catalog_for, now_or, parse_moment, signing_key
 from ..context import app
 from ..render import emit_json, json_option
+from .ob2 import issue_ob2_command_body
 
 _ALG_KEY = {"EdDSA": KeyType.ED25519, "RS256": KeyType.RSA, "ES256": KeyType.P256}
 
@@ -56,7 +58,20 @@ def _levels(values: tuple[str, ...]) -> dict[str, str] | str | None:
     multiple=True,
     help="Achieved rubric level (default: the required level); CRITERION=LEVEL for several criteria.",
 )
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="ob3-di", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS + OB2_FORMATS),
+    default="ob3-di",
+    show_default=True,
+    help="ob3-di/ob3-jwt: Open Badges 3.0. ob2-hosted/ob2-signed: Open Badges 2.0 files for --out-dir.",
+)
+@click.option(
+    "--out-dir",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="ob2-hosted/ob2-signed: the site folder (published at the issuer's baseUrl) to write all files into.",
+)
 @click.option(
     "--alg",
     type=click.Choice(sorted(_ALG_KEY)),
@@ -110,9 +125,10 @@ def issue(
     bake_out: Path | None,
     qr_out: Path | None,
     verification_url: str | None,
+    out_dir: Path | None,
     as_json: bool,
 ) -> None:
-    """Issue a signed Open Badges 3.0 credential to one recipient."""
+    """Issue a signed Open Badges credential to one recipient (3.0 by default; 2.0 with --format ob2-*)."""
     if not email and not recipient_did:
         raise click.UsageError("give --recipient EMAIL or --recipient-did DID")
     state = app(ctx)
@@ -129,6 +145,30 @@ def issue(
                 audience=evidence_audience,
             )
         )
+    if fmt in OB2_FORMATS:
+        if out_dir is None or out is not None:
+            raise click.UsageError(f"--format {fmt} writes several files: give --out-dir DIR (not --out)")
+        if not email:
+            raise click.UsageError(f"--format {fmt} identifies the recipient by email: give --recipient EMAIL")
+        if levels:
+            raise click.UsageError("--level is not recorded in Open Badges 2.0 assertions")
+        issue_ob2_command_body(
+            state,
+            catalog,
+            issuer_id=issuer_id,
+            achievement_id=achievement_id,
+            recipient=recipient,
+            fmt=fmt,
+            now=now_or(now),
+            out_dir=out_dir,
+            expires=parse_moment(valid_until, "valid-until"),
+            evidence=evidence,
+            narrative=narrative,
+            as_json=as_json,
+        )
+        return
+    if out_dir is not None:
+        raise click.UsageError("--out-dir is for --format ob2-hosted/ob2-signed; use --out FILE")
     for target in (bake_out, qr_out):
         if target is not None and target.suffix.lower() not in (".png", ".svg"):
             raise click.BadParameter(f"{target} must end in .png or .svg", param_hint="--bake/--qr")

@@ -13,9 +13,10 @@ from typing import Any
 
 from ..bake import unbake_png, unbake_svg
 from ..errors import BadgeError
-from ..interfaces import OFFLINE, Fetcher, JSONObject
+from ..interfaces import OFFLINE, Fetched, Fetcher, JSONObject
 from ..jsonld import ContextLoader
 from ..timefmt import parse_datetime
+from .ob2 import is_ob2, is_ob2_fetched, looks_like_ob2_jws, verify_ob2
 from .ob3 import Options, run_di, run_jwt, summarize
 from .report import CHECK_IDS, Check, Status, VerificationReport
 from .sniff import load_source, sniff
@@ -136,14 +137,20 @@ def _verify(
             )
         except BadgeError as exc:
             return _failed("unknown", exc.message)
+        if is_ob2_fetched(fetched):
+            return _ob2(sniffed.text, options, fetched=fetched)
         return _verify(fetched.body, options, fetched_from=sniffed.text, baked_in=baked_in)
     if sniffed.kind == "json":
         doc = sniffed.data
         if not isinstance(doc, dict):
             return _failed("unknown", "input is JSON but not a JSON object")
+        if is_ob2(doc):
+            return _ob2(doc, options)
         checks = run_di(doc, options, _nested)
         return VerificationReport(format="ob3-di", checks=tuple(checks), credential=doc, summary=summarize(doc))
     if sniffed.kind == "jws":
+        if looks_like_ob2_jws(sniffed.text):
+            return _ob2(sniffed.text, options)
         checks, credential = run_jwt(sniffed.text, options, _nested)
         return VerificationReport(
             format="ob3-jwt",
@@ -171,3 +178,11 @@ def _nested(source: Any, options: Options) -> VerificationReport:
     if isinstance(source, str) and source.startswith(("https://", "http://")):
         return _failed("unknown", "an embedded endorsement must be a credential, not a URL")
     return _verify(source, options)
+
+
+def _ob2(source: Any, options: Options, *, fetched: Fetched | None = None) -> VerificationReport:
+    """An Open Badges 2.0 (or 0.5/1.x) assertion: hosted, signed, or a URL (an HTML page that links to its JSON)."""
+    result = verify_ob2(source, options, fetched=fetched)
+    return VerificationReport(
+        format=result.format, checks=tuple(result.checks), credential=result.assertion, summary=result.summary
+    )
