@@ -784,3 +784,18 @@ def test_a_redirect_from_a_public_name_to_loopback_is_refused(server: _Server, m
     parse = result.checks[0]
     assert parse.status is Status.FAIL and "refused private address 127.0.0.1 (loopback)" in parse.message
     assert recorder.attempts == [(PUBLIC_IP, server.port)]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["openbadges-bakery/baked_heart.png", "openbadges-bakery/baked_example.svg", "validator-core/baked_heart.png"],
+)
+def test_baked_ob2_fixtures_are_read_as_open_badges_2(name: str) -> None:
+    from openbadge_ctq import verify
+
+    path = Path(__file__).resolve().parents[2].parent / "shared/vectors/fixtures/ob-v2p0" / name
+    report = verify(path.read_bytes(), now="2026-11-23T00:00:00Z")
+    assert report.format == "ob2-hosted" and report.image is not None
+    assert report.check("parse").status.value == "pass"  # type: ignore[union-attr]
+    # offline, the hosted assertion cannot be confirmed at its own URL: a clear proof failure, never a crash
+    assert not report.verified and "offline" in report.check("proof").message  # type: ignore[union-attr]
