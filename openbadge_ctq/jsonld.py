@@ -19,7 +19,8 @@ from typing import Any
 
 from pyld import jsonld as _pyld
 
-from .errors import FetchError, JsonLdError
+from .errors import FetchError, InputError, JsonLdError
+from .fastld import canonicalize_fast
 from .interfaces import Fetcher, JSONObject
 from .resources import data_dir
 
@@ -260,8 +261,22 @@ def expand(doc: JSONObject, *, loader: ContextLoader = DEFAULT_LOADER) -> list[A
     return list(expanded)
 
 
-def canonicalize(doc: JSONObject, *, loader: ContextLoader = DEFAULT_LOADER) -> str:
-    """RDFC-1.0 canonical N-Quads of ``doc`` (safe mode). Never uses pyld's global loader."""
+ENGINES = ("fast", "pyld")
+
+
+def canonicalize(doc: JSONObject, *, loader: ContextLoader = DEFAULT_LOADER, engine: str = "fast") -> str:
+    """RDFC-1.0 canonical N-Quads of ``doc`` (safe mode). Never uses pyld's global loader.
+
+    ``engine="fast"`` answers from :mod:`openbadge_ctq.fastld` when it handles the document (its output is identical
+    to pyld's: a differential test checks it) and falls back to pyld otherwise, which also raises the safe-mode
+    errors; ``engine="pyld"`` uses pyld only (the reference path).
+    """
+    if engine == "fast":
+        fast = canonicalize_fast(doc, loader=loader)
+        if fast is not None:
+            return fast
+    elif engine != "pyld":
+        raise InputError(f"unknown JSON-LD engine {engine!r}; expected one of {', '.join(ENGINES)}")
     expanded = expand(doc, loader=loader)
     processor, _ = _safe_processor(doc)
     try:
