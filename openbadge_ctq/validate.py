@@ -24,6 +24,7 @@ from datetime import date
 from types import MappingProxyType
 from typing import Any, Final
 
+import jsonschema_rs
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
@@ -96,7 +97,11 @@ def validate_document(doc: Mapping[str, Any], kind: str) -> list[tuple[str, str]
         InputError: ``kind`` is not a known schema kind.
     """
     validator = _validator(kind)
-    errors = list(validator.iter_errors(_plain(doc)))
+    plain = _plain(doc)
+    if _fast_validator(kind).is_valid(plain):
+        # the compiled validator accepts: done. Only an invalid document pays for jsonschema's detailed errors.
+        return []
+    errors = list(validator.iter_errors(plain))
     if not errors:
         return []
     best = min(errors, key=_rank)
@@ -139,6 +144,25 @@ def _validator(kind: str) -> Draft202012Validator:
     schema = json.loads((data_dir("schemas") / name).read_text(encoding="utf-8"))
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema, format_checker=_format_checker())
+
+
+@functools.cache
+def _fast_validator(kind: str) -> Any:
+    """The same schema compiled by jsonschema-rs (Rust): judges validity ~20x faster; never fetches anything."""
+    schema = json.loads((data_dir("schemas") / _SCHEMA_FILES[kind]).read_text(encoding="utf-8"))
+    return jsonschema_rs.validator_for(
+        schema,
+        validate_formats=True,
+        formats={"date-time": _date_time_or_false},
+        offline=True,
+    )
+
+
+def _date_time_or_false(instance: object) -> bool:
+    try:
+        return _is_date_time(instance)
+    except ValueError:  # an impossible date such as 2026-02-30
+        return False
 
 
 def _format_checker() -> FormatChecker:
