@@ -27,21 +27,27 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from openbadge_ctq import Evidence, Recipient, SigningKey, issue_credential, load_catalog, verify
+from openbadge_ctq.bake import bake_png, unbake_png
 from openbadge_ctq.fastld import canonicalize_fast
 from openbadge_ctq.jsonld import DEFAULT_LOADER, canonicalize
-from openbadge_ctq.keys import base58btc_decode, base58btc_encode, public_key_to_jwk
+from openbadge_ctq.keys import base58btc_decode, base58btc_encode, multibase_to_public_key, public_key_to_jwk
 from openbadge_ctq.proofs import data_integrity
 from openbadge_ctq.proofs.jws import decode_compact, verify_signature
 from openbadge_ctq.proofs.vc_jwt import claim_problems, parse_jwt, sign_jwt
 from openbadge_ctq.validate import schema_kind_for, validate_document
 
 GOAL_DI = 2000.0
+GOAL_JWT_SIGN = 15000.0
+GOAL_JWT_VERIFY = 5000.0
+GOAL_RS256_VERIFY = 3000.0
+GOAL_BAKED = 1000.0
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
 VERIFY_AT = "2026-11-24T00:00:00Z"
 
@@ -320,44 +326,86 @@ def run(quick: bool) -> list[Result]:
     )
 
     # ---- VC-JWT -------------------------------------------------------------------------------------------
-    token = sign_jwt(ctq_unsigned, ctq_key, kid="did:key:z6Mkon3Necd6NkkyfoGoHxid2znGc59LU3K7mubaRcFbLfLX#k")
-    ed_public = ctq_key.public_key()
-
-    def jwt_verify(token: str = token) -> bool:
-        parsed = parse_jwt(token)
-        ok = verify_signature(parsed.jws, ed_public)
-        return ok and not claim_problems(parsed)[0]
-
-    if not jwt_verify():
-        raise BenchError("the EdDSA VC-JWT does not verify")
-    add(
-        "VC-JWT EdDSA sign — CTQ credential",
-        lambda: sign_jwt(ctq_unsigned, ctq_key, kid="k"),
-        None,
-        peers=PEERS["jwt-sign"],
-        note="registered claims + JSON + base64url + Ed25519",
-    )
-    add(
-        "VC-JWT EdDSA verify — CTQ credential",
-        jwt_verify,
-        None,
-        peers=PEERS["jwt-verify"],
-        note="parse + Ed25519 verify + claim checks (no schema, no key resolution)",
-    )
     rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    rsa_token = sign_jwt(ctq_unsigned, rsa_key, embed_jwk=True)
     rsa_public = rsa_key.public_key()
-    if public_key_to_jwk(rsa_public)["kty"] != "RSA" or not verify_signature(decode_compact(rsa_token), rsa_public):
-        raise BenchError("the RS256 VC-JWT does not verify")
-    add(
-        "VC-JWT RS256 verify — CTQ credential",
-        lambda: verify_signature(parse_jwt(rsa_token).jws, rsa_public),
-        None,
-        peers=PEERS["rs256-verify"],
-        note="parse + RSA-2048 PKCS#1 v1.5 verify",
-    )
+    for label, doc, key in (("impl guide credential", IMPL_GUIDE, ig_key), ("CTQ credential", ctq_unsigned, ctq_key)):
+        token = sign_jwt(doc, key, kid="did:key:z6Mkon3Necd6NkkyfoGoHxid2znGc59LU3K7mubaRcFbLfLX#k")
+        public = key.public_key()
+
+        def jwt_verify(token: str = token, public: Any = public) -> bool:
+            parsed = parse_jwt(token)
+            ok = verify_signature(parsed.jws, public)
+            return ok and not claim_problems(parsed)[0]
+
+        if not jwt_verify():
+            raise BenchError(f"the EdDSA VC-JWT of the {label} does not verify")
+        add(
+            f"VC-JWT EdDSA sign — {label}",
+            functools.partial(sign_jwt, doc, key, kid="k"),
+            None,
+            goal=GOAL_JWT_SIGN,
+            peers=PEERS["jwt-sign"],
+            note=f"registered claims + JSON + base64url + Ed25519 ({len(token):,} bytes)",
+        )
+        add(
+            f"VC-JWT EdDSA verify — {label}",
+            jwt_verify,
+            None,
+            goal=GOAL_JWT_VERIFY,
+            peers=PEERS["jwt-verify"],
+            note="parse + Ed25519 verify + claim checks (no schema, no key resolution)",
+        )
+        rsa_token = sign_jwt(doc, rsa_key, embed_jwk=True)
+        if public_key_to_jwk(rsa_public)["kty"] != "RSA" or not verify_signature(decode_compact(rsa_token), rsa_public):
+            raise BenchError("the RS256 VC-JWT does not verify")
+        add(
+            f"VC-JWT RS256 verify — {label}",
+            lambda rsa_token=rsa_token: verify_signature(parse_jwt(rsa_token).jws, rsa_public),
+            None,
+            goal=GOAL_RS256_VERIFY,
+            peers=PEERS["rs256-verify"],
+            note="parse + RSA-2048 PKCS#1 v1.5 verify",
+        )
+
+    # ---- baked PNG -> unbake -> verify -------------------------------------------------------------------
+    png = (Path(__file__).resolve().parents[1] / "issuers/ctq/images/wpi-colleagues.png").read_bytes()
+    for label, doc in (
+        (
+            "impl guide credential",
+            {**IMPL_GUIDE, "proof": [{**IMPL_GUIDE_OPTIONS, "proofValue": IMPL_GUIDE_PROOF_VALUE}]},
+        ),
+        ("CTQ credential", ctq),
+    ):
+        baked = bake_png(png, json.dumps(doc))
+        if unbake_png(baked).payload != json.dumps(doc):
+            raise BenchError("baking does not round-trip")
+
+        def baked_verify(baked: bytes = baked) -> bool:
+            payload = unbake_png(baked).payload
+            signed = json.loads(payload)
+            unsecured = {k: v for k, v in signed.items() if k != "proof"}
+            proof = signed["proof"][0]
+            public = multibase_to_public_key(proof["verificationMethod"].split("#")[-1])
+            return data_integrity.verify_proof(unsecured, proof, public).valid
+
+        if not baked_verify():
+            raise BenchError(f"the baked {label} does not verify")
+        add(
+            f"baked PNG → unbake → verify (DI proof) — {label}",
+            baked_verify,
+            None,
+            goal=GOAL_BAKED,
+            peers="openbadgeslib: baked SVG → extract → verify 1.1–1.45k/s",
+            note=f"PNG chunk walk with CRC checks + JSON + eddsa-rdfc-2022 verify ({len(baked):,} bytes)",
+        )
+        add(
+            f"baked PNG → openbadge_ctq.verify end to end — {label}",
+            lambda baked=baked: verify(baked, now=VERIFY_AT).verified,
+            None,
+            note="every check of the report (schema, binding, dates, ...), offline",
+        )
+
     # ---- room for the targets of later features ----------------------------------------------------------
-    # baked PNG/SVG → extract → verify (peer: openbadgeslib 1.1–1.45k/s): add here when baking exists.
     # bulk issuance from CSV (rows per second, end to end): add here when bulk issuing exists.
     return results
 
