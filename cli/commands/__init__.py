@@ -12,6 +12,7 @@ from .endorse import endorse
 from .issue import issue
 from .keys import keys
 from .ob2 import migrate, ob2
+from .registry import REGISTRY_COMMANDS
 from .verify import verify
 
 ALL_COMMANDS: list[click.Command] = [
@@ -29,4 +30,5 @@ ALL_COMMANDS: list[click.Command] = [
     share,
     ob2,
     migrate,
+    *REGISTRY_COMMANDS,
 ]

@@ -1,4 +1,5 @@
-"""``badge issue``: issue a catalog micro-credential, stack or certificate to one recipient."""
+"""``badge issue``: issue a catalog micro-credential, stack or certificate to one recipient, or to every row of a
+roster (``--csv``). Every Open Badges 3.0 credential issued is recorded in the registry."""
 
 from __future__ import annotations
 
@@ -8,17 +9,19 @@ import click
 
 from openbadge_ctq.bake import bake_image
 from openbadge_ctq.identity import Recipient
-from openbadge_ctq.issue import FORMATS, issue_credential
+from openbadge_ctq.issue import FORMATS
 from openbadge_ctq.issue_ob2 import FORMATS as OB2_FORMATS
 from openbadge_ctq.keys import KeyType
 from openbadge_ctq.ob3 import Evidence
 from openbadge_ctq.qr import qr_png, qr_svg
 from openbadge_ctq.share import verification_url_for
 
+from ..bulk import run_bulk
 from ..common import badge_art, catalog_for, now_or, parse_moment, signing_key
 from ..context import app
 from ..render import emit_json, json_option
 from .ob2 import issue_ob2_command_body
+from .registry import actor_name, actor_option, db_option, open_registry
 
 _ALG_KEY = {"EdDSA": KeyType.ED25519, "RS256": KeyType.RSA, "ES256": KeyType.P256}
 
@@ -41,7 +44,7 @@ def _levels(values: tuple[str, ...]) -> dict[str, str] | str | None:
 
 @click.command("issue")
 @click.option("--issuer", "issuer_id", required=True, help="Issuer id from the catalog, e.g. ctq.")
-@click.option("--achievement", "achievement_id", required=True, help="Micro-credential, stack or certificate id.")
+@click.option("--achievement", "achievement_id", help="Micro-credential, stack or certificate id (not with --csv).")
 @click.option("--recipient", "email", help="Recipient email (stored as a salted hash unless --plaintext-email).")
 @click.option("--recipient-did", help="Recipient DID, used as the credential subject id.")
 @click.option("--name", help="Recipient name, included in plaintext (shown on certificates).")
@@ -70,7 +73,8 @@ def _levels(values: tuple[str, ...]) -> dict[str, str] | str | None:
     "--out-dir",
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="ob2-hosted/ob2-signed: the site folder (published at the issuer's baseUrl) to write all files into.",
+    help="ob2-hosted/ob2-signed: the site folder (published at the issuer's baseUrl) to write all files into. "
+    "With --csv: the folder for each row's credential (and its --bake/--qr files).",
 )
 @click.option(
     "--alg",
@@ -91,21 +95,41 @@ def _levels(values: tuple[str, ...]) -> dict[str, str] | str | None:
     "--bake",
     "bake_out",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Also bake the credential into the badge art: OUT.png or OUT.svg.",
+    help="Also bake the credential into the badge art: OUT.png or OUT.svg (with --csv: png or svg, one per row).",
 )
 @click.option(
     "--qr",
     "qr_out",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Also write a QR code of the verification URL: FILE.png or FILE.svg.",
+    help="Also write a QR code of the verification URL: FILE.png or FILE.svg (with --csv: png or svg, one per row).",
 )
 @click.option("--url", "verification_url", help="Verification URL for --qr (default: the credential id if https).")
+@click.option(
+    "--status",
+    type=click.Choice(["1edtech", "bitstring", "none"]),
+    help="credentialStatus (OB 3.0 allows one): 1edtech (revocation and suspension), bitstring (revocation only) "
+    "or none. Default: 1edtech when the issuer has a baseUrl, else none.",
+)
+@click.option("--store-email", is_flag=True, help="Also keep the recipient's email in plaintext in the registry.")
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Issue one credential per row of this roster (UTF-8 CSV, see docs/bulk.md); safe to re-run.",
+)
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="With --csv: write a per-row report here (.csv or .json).",
+)
+@db_option
+@actor_option
 @json_option
 @click.pass_context
 def issue(
     ctx: click.Context,
     issuer_id: str,
-    achievement_id: str,
+    achievement_id: str | None,
     email: str | None,
     recipient_did: str | None,
     name: str | None,
@@ -126,12 +150,50 @@ def issue(
     qr_out: Path | None,
     verification_url: str | None,
     out_dir: Path | None,
+    status: str | None,
+    store_email: bool,
+    csv_path: Path | None,
+    report: Path | None,
+    db_url: str | None,
+    actor: str | None,
     as_json: bool,
 ) -> None:
-    """Issue a signed Open Badges credential to one recipient (3.0 by default; 2.0 with --format ob2-*)."""
+    """Issue a signed Open Badges credential to one recipient (3.0 by default; 2.0 with --format ob2-*), or an
+    Open Badges 3.0 credential to every row of a roster (--csv). Open Badges 3.0 credentials are recorded in the
+    registry (--db)."""
+    state = app(ctx)
+    if csv_path is not None:
+        single = {"--achievement": achievement_id, "--recipient": email, "--recipient-did": recipient_did, "--out": out}
+        given = [option for option, value in single.items() if value]
+        if given:
+            raise click.UsageError(f"{given[0]} cannot be used with --csv (the roster gives one per row)")
+        if fmt in OB2_FORMATS:
+            raise click.UsageError("--csv issues Open Badges 3.0 credentials: --format ob3-di or ob3-jwt")
+        ctx.exit(
+            run_bulk(
+                state,
+                issuer_id=issuer_id,
+                csv_path=csv_path,
+                fmt=fmt,
+                key_type=KeyType.ED25519 if fmt == "ob3-di" else _ALG_KEY[alg],
+                now=now_or(now),
+                db_url=db_url,
+                status=status,
+                actor=actor,
+                report=report,
+                out_dir=out_dir,
+                bake=bake_out.name.lower() if bake_out else None,
+                qr=qr_out.name.lower() if qr_out else None,
+                store_email=store_email,
+                as_json=as_json,
+            )
+        )
+    if report is not None:
+        raise click.UsageError("--report goes with --csv")
+    if not achievement_id:
+        raise click.UsageError("give --achievement ID (or --csv ROSTER)")
     if not email and not recipient_did:
         raise click.UsageError("give --recipient EMAIL or --recipient-did DID")
-    state = app(ctx)
     catalog = catalog_for(state)
     recipient = Recipient(email=email, did=recipient_did, name=name, hashed=not plaintext_email)
     evidence = []
@@ -146,6 +208,8 @@ def issue(
             )
         )
     if fmt in OB2_FORMATS:
+        if status or store_email:
+            raise click.UsageError("--status and --store-email go with Open Badges 3.0 (the registry records those)")
         if out_dir is None or out is not None:
             raise click.UsageError(f"--format {fmt} writes several files: give --out-dir DIR (not --out)")
         if not email:
@@ -175,20 +239,24 @@ def issue(
     key_type = KeyType.ED25519 if fmt == "ob3-di" else _ALG_KEY[alg]
     catalog.achievement(achievement_id)  # a clear error for an unknown id before asking for a passphrase
     art = badge_art(catalog, achievement_id, bake_out.suffix.lower().lstrip(".")) if bake_out else None
-    key = signing_key(state, issuer_id, key_type)
-    issued = issue_credential(
-        catalog,
-        achievement_id,
-        recipient,
-        key,
-        issuer_id=issuer_id,
-        fmt=fmt,
-        now=now_or(now),
-        valid_until=parse_moment(valid_until, "valid-until"),
-        levels=_levels(levels),
-        evidence=evidence,
-        narrative=narrative,
-    )
+    with open_registry(state, db_url) as registry:
+        key = signing_key(state, issuer_id, key_type)
+        issued = registry.issue(
+            catalog,
+            achievement_id,
+            recipient,
+            key,
+            issuer_id=issuer_id,
+            fmt=fmt,
+            now=now_or(now),
+            actor=actor_name(actor),
+            status=status,
+            store_email=store_email,
+            valid_until=parse_moment(valid_until, "valid-until"),
+            levels=_levels(levels),
+            evidence=evidence,
+            narrative=narrative,
+        ).record
     qr_url = verification_url_for(issued.credential, verification_url) if qr_out is not None else None
     if out is not None:
         out.write_text(issued.document, encoding="utf-8")
