@@ -7,6 +7,7 @@ the spec's order, arrays for every multi-valued property, no nulls, no empty arr
 from __future__ import annotations
 
 import base64
+import functools
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -75,6 +76,7 @@ class Evidence:
             raise InputError("evidence needs a URL, a name or a narrative")
 
 
+@functools.lru_cache(maxsize=4096)
 def _stable_urn(*parts: str) -> str:
     return "urn:uuid:" + str(uuid.uuid5(_ID_NAMESPACE, "\x1f".join(parts)))
 

@@ -9,7 +9,6 @@ proofValue = "z" + base58btc(signature).
 
 from __future__ import annotations
 
-import copy
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -108,7 +107,8 @@ def sign(
     )
     existing = document.get("proof")
     proofs = [] if existing is None else (list(existing) if isinstance(existing, list) else [existing])
-    return {**copy.deepcopy(unsecured), "proof": [*proofs, proof]}
+    # a new top-level dict; nested values are shared with the caller's document, which is never mutated here
+    return {**unsecured, "proof": [*proofs, proof]}
 
 
 @dataclass(frozen=True, slots=True)
