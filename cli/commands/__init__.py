@@ -14,6 +14,7 @@ from .keys import keys
 from .ob2 import migrate, ob2
 from .registry import REGISTRY_COMMANDS
 from .verify import verify
+from .workflow import apply, award, progress, review, stack, workshop
 
 ALL_COMMANDS: list[click.Command] = [
     demo,
@@ -22,6 +23,12 @@ ALL_COMMANDS: list[click.Command] = [
     did,
     issue,
     endorse,
+    apply,
+    review,
+    award,
+    stack,
+    workshop,
+    progress,
     verify,
     bake,
     unbake,

@@ -147,6 +147,8 @@ def _verify(
         if is_ob2(doc):
             return _ob2(doc, options)
         checks = run_di(doc, options, _nested)
+        if "ClrCredential" in _types(doc):
+            checks.extend(_clr_bundle(doc, options))
         return VerificationReport(format="ob3-di", checks=tuple(checks), credential=doc, summary=summarize(doc))
     if sniffed.kind == "jws":
         if looks_like_ob2_jws(sniffed.text):
@@ -186,3 +188,51 @@ def _ob2(source: Any, options: Options, *, fetched: Fetched | None = None) -> Ve
     return VerificationReport(
         format=result.format, checks=tuple(result.checks), credential=result.assertion, summary=result.summary
     )
+
+
+def _types(doc: Mapping[str, Any]) -> list[str]:
+    value = doc.get("type")
+    return [t for t in (value if isinstance(value, list) else [value]) if isinstance(t, str)]
+
+
+def _clr_bundle(doc: JSONObject, options: Options) -> list[Check]:
+    """A CLR verifies only if every bundled credential verifies on its own, with the same options."""
+    subject = doc.get("credentialSubject")
+    items = subject.get("verifiableCredential") if isinstance(subject, Mapping) else None
+    bundled = [items] if isinstance(items, Mapping | str) else list(items or [])
+    if not bundled:
+        return [
+            Check(
+                id="clr.credential",
+                status=Status.FAIL,
+                message="the CLR bundles no credential",
+                pointer="/credentialSubject/verifiableCredential",
+            )
+        ]
+    out: list[Check] = []
+    for i, item in enumerate(bundled):
+        pointer = f"/credentialSubject/verifiableCredential/{i}"
+        if options.depth >= 2 or (isinstance(item, str) and item.startswith(("https://", "http://"))):
+            out.append(
+                Check(
+                    id="clr.credential",
+                    status=Status.FAIL,
+                    pointer=pointer,
+                    message="a bundled credential must be embedded, not referenced",
+                )
+            )
+            continue
+        report = _verify(item, replace(options, depth=options.depth + 1))
+        if report.verified:
+            message = f"bundled credential {i} verified"
+        else:
+            message = f"bundled credential {i} failed: {report.errors[0].message if report.errors else 'not verified'}"
+        out.append(
+            Check(
+                id="clr.credential",
+                status=Status.PASS if report.verified else Status.FAIL,
+                message=message,
+                pointer=pointer,
+            )
+        )
+    return out

@@ -14,6 +14,7 @@ Check ids are public API (documented in ``docs/verifying.md``)::
     status          not revoked or suspended (Bitstring Status List, 1EdTech Revocation List)
     recipient       the credential was issued to the expected recipient (when one is given)
     endorsement     embedded endorsements verify
+    clr.credential  each credential bundled in a CLR verifies on its own (one check per bundled credential)
     legacy          the credential uses a legacy form (VC 1.1, old suites); verified with a warning
 """
 
@@ -41,6 +42,7 @@ CHECK_IDS: tuple[str, ...] = (
     "status",
     "recipient",
     "endorsement",
+    "clr.credential",
     "legacy",
 )
 
