@@ -59,6 +59,10 @@ from .verify import VerificationReport, verify
 
 logger = logging.getLogger(__name__)
 
+
+IssueFunction = Callable[..., Issued]
+"""How the workflow issues a credential: ``issue_credential``'s signature (the registry provides one that records)."""
+
 __all__ = [
     "CLR_CONTEXT",
     "CLR_SCHEMA_URL",
@@ -762,8 +766,12 @@ def award(
     recipient: Recipient | None = None,
     credential_id: str | None = None,
     loader: ContextLoader = DEFAULT_LOADER,
+    issue: IssueFunction = issue_credential,
 ) -> Issued:
     """Issue the micro-credential of an approved application (the achieved levels as ``result``).
+
+    ``issue`` issues the credential: :func:`~openbadge_ctq.issue.issue_credential` by default; pass
+    ``Registry.issue_function(actor)`` to record it in the registry (with its status entry), as the CLI does.
 
     The artifact becomes the ``evidence``; the overview answers become its narrative only when the teacher chose
     to make them public (``public_overview``, default: the application's choice).
@@ -781,7 +789,7 @@ def award(
     if public_overview is not None and public_overview != application.public_overview:
         application = replace(application, public_overview=public_overview)
     who = recipient or Recipient(email=application.teacher, name=application.teacher_name)
-    return issue_credential(
+    return issue(
         catalog,
         entry.id,
         who,
@@ -1128,6 +1136,7 @@ def issue_certificate(
     now: datetime,
     credential_id: str | None = None,
     loader: ContextLoader = DEFAULT_LOADER,
+    issue: IssueFunction = issue_credential,
 ) -> Issued:
     """A certificate of completion: ``creditsEarned`` = hours (per the catalog), workshops as Markdown bullets."""
     cert = catalog.achievement(certificate_id)
@@ -1144,7 +1153,7 @@ def issue_certificate(
         f"{hours} hours of active participation ({cert.hours_per_workshop} hours for each of {len(unique)} "
         "workshops):\n\n" + "\n".join(f"- {_md(w.name)} ({w.completed.isoformat()})" for w in unique)
     )
-    return issue_credential(
+    return issue(
         catalog,
         cert.id,
         recipient,

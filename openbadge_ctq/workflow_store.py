@@ -27,7 +27,7 @@ from typing import Any, Final
 
 from .errors import InputError, StoreError
 from .identity import Recipient, normalize_email
-from .issue import Issued, SigningKey
+from .issue import Issued, SigningKey, issue_credential
 from .jsonld import DEFAULT_LOADER, ContextLoader
 from .model import Catalog
 from .workflow import (
@@ -36,6 +36,7 @@ from .workflow import (
     Artifact,
     Decision,
     FileRef,
+    IssueFunction,
     Problem,
     Progress,
     Reflection,
@@ -242,8 +243,12 @@ class WorkflowStore:
         now: datetime,
         public_overview: bool | None = None,
         loader: ContextLoader = DEFAULT_LOADER,
+        issue: IssueFunction | None = None,
     ) -> Issued:
-        """Issue the micro-credential of an approved application and keep the credential."""
+        """Issue the micro-credential of an approved application and keep the credential.
+
+        ``issue``: how to issue (default ``issue_credential``; the CLI records through the registry).
+        """
         document = self._load(application_id)
         if document.get("credential"):
             raise InputError(f"application {application_id} was already awarded ({document['credential']['id']})")
@@ -255,7 +260,14 @@ class WorkflowStore:
                 hint=f"badge review {application_id} --reviewer EMAIL --level CRITERION=LEVEL ...",
             )
         issued = award(
-            catalog, application, decisions[-1], key, now=now, public_overview=public_overview, loader=loader
+            catalog,
+            application,
+            decisions[-1],
+            key,
+            now=now,
+            public_overview=public_overview,
+            loader=loader,
+            issue=issue or issue_credential,
         )
         self._save(application_id, {**document, "credential": {"id": issued.id}})
         self._keep_credential(application.teacher, issued)
@@ -348,10 +360,20 @@ class WorkflowStore:
         now: datetime,
         name: str | None = None,
         loader: ContextLoader = DEFAULT_LOADER,
+        issue: IssueFunction | None = None,
     ) -> Issued:
         """Issue the certificate for every workshop recorded for ``recipient``."""
         who = Recipient(email=recipient, name=name)
-        issued = issue_certificate(catalog, certificate_id, who, key, self.workshops(recipient), now=now, loader=loader)
+        issued = issue_certificate(
+            catalog,
+            certificate_id,
+            who,
+            key,
+            self.workshops(recipient),
+            now=now,
+            loader=loader,
+            issue=issue or issue_credential,
+        )
         self._keep_credential(who.email or recipient, issued)
         return issued
 

@@ -22,6 +22,7 @@ from openbadge_ctq.workflow_store import WorkflowStore
 from ..common import catalog_for, now_or, signing_key
 from ..context import app
 from ..render import emit_json, json_option
+from .registry import actor_name, actor_option, db_option, open_registry
 
 __all__ = ["WORKFLOW_COMMANDS", "apply", "award", "progress", "review", "stack", "workshop"]
 
@@ -193,6 +194,8 @@ def review(
 @click.option("--public-overview/--private-overview", default=None, help="Override the teacher's choice.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the credential here.")
 @click.option("--now", help="Issuance time (ISO 8601); default: now.")
+@db_option
+@actor_option
 @json_option
 @click.pass_context
 def award(
@@ -201,14 +204,22 @@ def award(
     public_overview: bool | None,
     out: Path | None,
     now: str | None,
+    db_url: str | None,
+    actor: str | None,
     as_json: bool,
 ) -> None:
     """Issue the micro-credential of an approved application."""
     store, catalog = _store(ctx), catalog_for(app(ctx))
     issuer = catalog.achievement(store.application(application_id).micro_credential).issuer
-    issued = store.award(
-        catalog, application_id, signing_key(app(ctx), issuer), now=now_or(now), public_overview=public_overview
-    )
+    with open_registry(app(ctx), db_url) as registry:
+        issued = store.award(
+            catalog,
+            application_id,
+            signing_key(app(ctx), issuer),
+            now=now_or(now),
+            public_overview=public_overview,
+            issue=registry.issue_function(actor_name(actor)),
+        )
     if as_json:
         emit_json(_issued_json(issued, out))
         if out:
@@ -309,6 +320,8 @@ def workshop_record(ctx: click.Context, recipient: str, name: str, completed: st
 )
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the credential here.")
 @click.option("--now", help="Issuance time (ISO 8601); default: now.")
+@db_option
+@actor_option
 @json_option
 @click.pass_context
 def workshop_certify(
@@ -318,14 +331,23 @@ def workshop_certify(
     certificate_id: str,
     out: Path | None,
     now: str | None,
+    db_url: str | None,
+    actor: str | None,
     as_json: bool,
 ) -> None:
     """Issue the certificate: hours per workshop from the catalog, workshops listed in the narrative."""
     catalog = catalog_for(app(ctx))
     issuer = catalog.achievement(certificate_id).issuer
-    issued = _store(ctx).certify(
-        catalog, certificate_id, recipient, signing_key(app(ctx), issuer), now=now_or(now), name=name
-    )
+    with open_registry(app(ctx), db_url) as registry:
+        issued = _store(ctx).certify(
+            catalog,
+            certificate_id,
+            recipient,
+            signing_key(app(ctx), issuer),
+            now=now_or(now),
+            name=name,
+            issue=registry.issue_function(actor_name(actor)),
+        )
     if as_json:
         if out:
             _write(issued, out)

@@ -17,7 +17,7 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from ..errors import InputError, StoreError
 from ..identity import Recipient, normalize_email
 from ..interfaces import JSONObject
-from ..issue import SigningKey, issue_credential, issuer_identity, new_credential_id
+from ..issue import Issued, SigningKey, issue_credential, issuer_identity, new_credential_id
 from ..jsonld import DEFAULT_LOADER, ContextLoader
 from ..model import Catalog
 from ..ob3 import Evidence, resolve_levels
@@ -164,6 +164,32 @@ class Registry:
         return self._hmac("natural:" + payload)
 
     # -- issuing ---------------------------------------------------------------------------------------------
+
+    def issue_function(self, actor: str, **defaults: Any) -> Callable[..., Issued]:
+        """A function with :func:`~openbadge_ctq.issue.issue_credential`'s signature that records what it issues.
+
+        For code that takes an ``issue`` callable (the micro-credential workflow): each call goes through
+        :meth:`issue` with ``actor`` and ``defaults`` (e.g. ``status=``), and returns an ``Issued``.
+        """
+
+        def issue(
+            catalog: Catalog,
+            achievement_id: str,
+            recipient: Recipient,
+            key: SigningKey,
+            *,
+            now: datetime,
+            credential_id: str | None = None,
+            **options: Any,
+        ) -> Issued:
+            if credential_id is not None:
+                raise InputError("the registry chooses credential ids; credential_id cannot be given")
+            record = self.issue(
+                catalog, achievement_id, recipient, key, now=now, actor=actor, **{**defaults, **options}
+            ).record
+            return Issued(id=record.id, format=record.format, credential=record.credential, document=record.document)
+
+        return issue
 
     def issue(
         self,

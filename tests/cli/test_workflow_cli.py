@@ -181,6 +181,10 @@ def test_workshops_and_certificate(ctq_key: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     subject = json.loads(out.read_text())["credentialSubject"]
     assert subject["creditsEarned"] == 12.0 and "- Going Public" in subject["narrative"]
+    # the certificate went through the registry: it is listed, and can be revoked there
+    listed = json.loads(run("list", "--json").stdout)
+    ids = [r["id"] for r in (listed if isinstance(listed, list) else listed.get("credentials", []))]
+    assert json.loads(out.read_text())["id"] in ids
 
 
 def test_pdf_reflection_on_the_command_line(ctq_key: Path, tmp_path: Path) -> None:
