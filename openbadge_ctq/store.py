@@ -39,7 +39,6 @@ import builtins
 import json
 import os
 import re
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -48,6 +47,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final
 
+from .atomicfile import write_atomic
 from .errors import InputError, KeyMaterialError, StoreError, UnsupportedError
 from .keys import (
     MIN_RSA_BITS,
@@ -427,38 +427,7 @@ class KeyStore:
 
     def _write(self, path: Path, document: Mapping[str, Any], *, create: bool) -> None:
         data = (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-        directory = path.parent
-        tmp = directory / f".{path.name}.{secrets.token_hex(8)}.tmp"
-        flags = os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0)
-        try:
-            fd = os.open(tmp, flags, 0o600)
-        except OSError as exc:
-            raise StoreError(f"cannot write in {directory}: {exc.strerror or exc}") from None
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            if create and path.exists():
-                raise StoreError(f"key file {path} already exists")
-            os.replace(tmp, path)
-        except OSError as exc:
-            tmp.unlink(missing_ok=True)
-            raise StoreError(f"cannot write key file {path}: {exc.strerror or exc}") from None
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        _fsync_dir(directory)
-
-
-def _fsync_dir(directory: Path) -> None:
-    if os.name != "posix":  # pragma: no cover - directory fsync is POSIX-only
-        return
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        write_atomic(path, data, what=f"key file {path}", must_not_exist=create)
 
 
 def _record_to_json(record: KeyRecord) -> dict[str, Any]:

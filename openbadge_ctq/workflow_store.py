@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import secrets
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Final
 
+from .atomicfile import write_atomic
 from .errors import InputError, StoreError
 from .identity import Recipient, normalize_email
 from .issue import Issued, SigningKey, issue_credential
@@ -436,32 +435,8 @@ class WorkflowStore:
         self._write_bytes(path, (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
 
     def _write_bytes(self, path: Path, data: bytes) -> None:
-        directory = path.parent
-        self._make_dirs(directory)
-        tmp = directory / f".{path.name}.{secrets.token_hex(8)}.tmp"
-        flags = os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0)
-        try:
-            fd = os.open(tmp, flags, 0o600)
-        except OSError as exc:
-            raise StoreError(f"cannot write in {directory}: {exc.strerror or exc}") from None
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except OSError as exc:
-            tmp.unlink(missing_ok=True)
-            raise StoreError(f"cannot write {path}: {exc.strerror or exc}") from None
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        if os.name == "posix":
-            dfd = os.open(directory, os.O_RDONLY)
-            try:
-                os.fsync(dfd)
-            finally:
-                os.close(dfd)
+        self._make_dirs(path.parent)
+        write_atomic(path, data)
 
     def _make_dirs(self, directory: Path) -> None:
         chain = [directory]

@@ -35,7 +35,7 @@ from ..keys import public_key_from_pem
 from ..ob2 import LEGACY_VERSIONS, detect_version, find_revocation, upgrade, verification_type
 from ..proofs.jws import DecodedJws, decode_compact, looks_like_compact_jws, verify_signature
 from ..timefmt import parse_datetime
-from .ob3 import Options
+from .ob3 import Options, _as_list, _types
 from .report import Check, Status
 from .sniff import parse_json
 
@@ -227,16 +227,6 @@ class _Ctx:
 
     def add(self, check_id: str, status: Status, message: str, pointer: str = "") -> None:
         self.checks.append(Check(id=check_id, status=status, message=message, pointer=pointer))
-
-
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list) else [value]
-
-
-def _types(doc: Mapping[str, Any]) -> list[str]:
-    return [t for t in _as_list(doc.get("type")) if isinstance(t, str)]
 
 
 def _ref(value: Any) -> str | None:
