@@ -13,6 +13,7 @@ from .issue import issue
 from .keys import keys
 from .ob2 import migrate, ob2
 from .registry import REGISTRY_COMMANDS
+from .serve import serve, token
 from .verify import verify
 from .workflow import apply, award, progress, review, stack, workshop
 
@@ -30,6 +31,8 @@ ALL_COMMANDS: list[click.Command] = [
     workshop,
     progress,
     verify,
+    serve,
+    token,
     bake,
     unbake,
     qr,
