@@ -12,6 +12,7 @@ from .endorse import endorse
 from .issue import issue
 from .keys import keys
 from .ob2 import migrate, ob2
+from .publish import PUBLISH_COMMANDS
 from .registry import REGISTRY_COMMANDS
 from .serve import serve, token
 from .verify import verify
@@ -41,4 +42,5 @@ ALL_COMMANDS: list[click.Command] = [
     ob2,
     migrate,
     *REGISTRY_COMMANDS,
+    *PUBLISH_COMMANDS,
 ]

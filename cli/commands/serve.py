@@ -41,6 +41,12 @@ def _tokens(home: Path) -> TokenStore:
 )
 @click.option("--issuer", help="Issuer id whose key signs for POST /credentials/issue (default: issuing disabled).")
 @click.option("--db", "db_url", help="Registry database URL for GET /credentials/{id}.")
+@click.option(
+    "--site",
+    "site_dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Host a folder written by 'badge publish' (credential ids, DID document, status lists, pages).",
+)
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Worker processes.")
 @click.option(
     "--rate-limit",
@@ -73,6 +79,7 @@ def serve(
     trust_file: Path | None,
     issuer: str | None,
     db_url: str | None,
+    site_dir: Path | None,
     workers: int,
     rate_limit: float,
     burst: int,
@@ -98,6 +105,7 @@ def serve(
         trust_file=str(trust_file.resolve()) if trust_file else None,
         issuer=issuer,
         registry_url=db_url,
+        site_dir=str(site_dir.resolve()) if site_dir else None,
         rate_per_minute=rate_limit,
         rate_burst=burst,
         max_upload_bytes=max_upload,

@@ -34,6 +34,7 @@ from ..fetch import HttpFetcher
 from ..interfaces import Fetcher
 from ..trust import TrustList, Verdict
 from ..verify import VerificationReport, verify
+from .hosting import hosting_routes
 from .openapi import openapi_document
 from .security import (
     CSRF_COOKIE,
@@ -74,6 +75,7 @@ class Settings:
         api_token_hashes: ``sha256:`` hashes of API tokens (``BADGE_API_TOKEN`` hashed, for a local run).
         token_home: a badge home whose ``api-tokens.json`` is re-read on each authenticated request.
         registry_url: the issuance registry ``GET /credentials/{id}`` reads from.
+        site_dir: a folder written by ``badge publish``, served with content negotiation (hosting).
         clock: the current time (tests fix it).
     """
 
@@ -87,6 +89,7 @@ class Settings:
     api_token_hashes: frozenset[str] = frozenset()
     token_home: Path | None = None
     registry_url: str | None = None
+    site_dir: Path | None = None
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     title: str = "Micro-credential verification"
 
@@ -532,6 +535,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/credentials/verify", service.api_verify_credential, methods=["POST"]),
         Route("/credentials/issue", service.api_issue, methods=["POST"]),
         Route("/presentations/verify", service.api_verify_presentation, methods=["POST"]),
+        *hosting_routes(service.settings, site_dir=service.settings.site_dir),
         Route("/credentials/{credential_id:path}", service.api_get_credential, methods=["GET"]),
         Route("/openapi.json", service.openapi, methods=["GET"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),

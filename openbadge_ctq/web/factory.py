@@ -39,6 +39,7 @@ class ServeConfig:
     trust_file: str | None = None
     issuer: str | None = None
     registry_url: str | None = None
+    site_dir: str | None = None
     rate_per_minute: float = 30.0
     rate_burst: int = 10
     max_upload_bytes: int = 2 * 1024 * 1024
@@ -86,6 +87,7 @@ def build_settings(config: ServeConfig, *, api_token: str | None = None) -> Sett
         api_token_hashes=frozenset({hash_token(api_token)}) if api_token else frozenset(),
         token_home=Path(config.home),
         registry_url=config.registry_url,
+        site_dir=Path(config.site_dir) if config.site_dir else None,
     )
 
 
