@@ -378,6 +378,15 @@ def unbake_png(png: bytes, *, name: str = "") -> Baked:
     """
     where = _where(name)
     chunks = _png_chunks(png, name)
+    carriers = [
+        c
+        for c in chunks
+        if (c.type == b"iTXt" and _keyword(c) in PNG_KEYWORDS.values())
+        or (c.type == b"tEXt" and _keyword(c) == PNG_KEYWORDS[2])
+    ]
+    if len(carriers) > 1:
+        # the baking specs allow exactly one: a second credential could ride along with a genuine first one
+        raise BakeError(f"{where}PNG image has {len(carriers)} baked credential chunks; refusing an ambiguous image")
     legacy: _Chunk | None = None
     for chunk in chunks:
         keyword = _keyword(chunk)
@@ -800,6 +809,9 @@ def unbake_svg(svg: bytes | str, *, name: str = "") -> Baked:
     """
     where = _where(name)
     root = _parse_svg(_svg_text(svg, name), name)
+    found = [e for e in root.iter() if _split(e.tag) in _ELEMENTS.values()]
+    if len(found) > 1:
+        raise BakeError(f"{where}SVG image has {len(found)} baked credential elements; refusing an ambiguous image")
     for element in root.iter():
         key = _split(element.tag)
         for version, (namespace, local) in _ELEMENTS.items():

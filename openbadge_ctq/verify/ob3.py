@@ -19,6 +19,7 @@ from ..errors import BadgeError, JsonLdError
 from ..identity import identity_matches
 from ..interfaces import Fetcher, JSONObject
 from ..jsonld import ContextLoader
+from ..keys import did_key_from_public_key
 from ..proofs import data_integrity, vc_jwt
 from ..proofs.jws import verify_signature
 from ..timefmt import parse_datetime
@@ -166,6 +167,20 @@ def check_subject(ctx: Ctx) -> None:
 
 
 def _binding(ctx: Ctx, key: ResolvedKey, iss: str | None) -> None:
+    if key.binding == "self-asserted" and iss is not None and iss.startswith("did:"):
+        # a DID issuer's keys are defined by its DID: a key carried in the credential (a JWT jwk header) counts
+        # only when it is the key of that DID (did:key); anything else is somebody else's key
+        try:
+            own = iss.startswith("did:key:") and did_key_from_public_key(key.key) == iss.split("#")[0]
+        except BadgeError:
+            own = False
+        if not own:
+            ctx.add(
+                "issuer.binding", Status.FAIL, f"the key in the credential is not a key of the issuer {iss}", "/issuer"
+            )
+            return
+        ctx.add("issuer.binding", Status.PASS, f"the key in the credential is the key of the issuer {iss}")
+        return
     if key.binding == "self-asserted":
         status = Status.FAIL if ctx.options.strict_binding else Status.WARN
         ctx.add(

@@ -32,7 +32,7 @@ from openbadge_ctq.bake import (
     unbake_png,
     unbake_svg,
 )
-from openbadge_ctq.errors import InputError, UnsupportedError
+from openbadge_ctq.errors import BakeError, InputError, UnsupportedError
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO.parent / "shared" / "vectors" / "fixtures" / "ob-v2p0"
@@ -169,11 +169,12 @@ def test_png_compressed_itxt_and_legacy_text_are_read() -> None:
     assert unbake_png(rebaked).kind == "ob3"
 
 
-def test_png_first_itxt_wins_and_other_text_chunks_are_kept() -> None:
+def test_png_with_two_credentials_is_refused_and_rebaking_repairs_it() -> None:
     other = chunk(b"tEXt", b"Comment\0made with love")
     first = chunk(b"iTXt", b"openbadges\0\0\0\0\0https://a.example/1")
     two = with_chunk(HEART, first + chunk(b"iTXt", b"openbadges\0\0\0\0\0x") + other)
-    assert unbake_png(two).payload == "https://a.example/1"
+    with pytest.raises(BakeError, match="2 baked credential chunks"):
+        unbake_png(two)
     rebaked = bake_png(two, "https://b.example/2", ob_version=2)
     itxt = next(raw for ctype, raw in chunks(rebaked) if ctype == b"iTXt")
     assert itxt == chunk(b"iTXt", b"openbadges\0\0\0\0\0https://b.example/2")
