@@ -1,15 +1,18 @@
 """The body of ``badge issue --csv ROSTER``: issue one credential per row, record each, report each row.
 
-Rows are committed one by one, so a killed process loses nothing that was finished; running the same command again
-skips every row already recorded and issues the rest. Ctrl-C (or SIGTERM) stops after the row under way, so the
-report accounts for every recorded row. A CSV report is written row by row as the run goes; a JSON report is
-written at the end (also after Ctrl-C).
+Rows are signed in worker processes (``--workers``) and committed a chunk at a time, each before its rows are
+reported, so a killed process loses nothing it reported; running the same command again skips every row already
+recorded and issues the rest. Ctrl-C (or SIGTERM) stops after the chunk under way, so the report accounts for every
+recorded row. A CSV report is written row by row as the run goes; a JSON report is written at the end (also after
+Ctrl-C). Output files are written atomically (a temporary file, then a rename) and flushed to disk once, at the end
+of the run, rather than one by one: the registry is the record, and a re-run writes any file that is missing.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 import signal
 import sys
@@ -44,6 +47,8 @@ EXIT_ROWS_FAILED = 1
 EXIT_INTERRUPTED = 130
 REPORT_SUFFIXES = (".csv", ".json")
 IMAGE_FORMATS = ("png", "svg")
+PARALLEL_ROWS = 256
+"""Rosters with at least this many rows are signed by one worker process per CPU (unless --workers says)."""
 REPORT_COLUMNS = ("row", "outcome", "credential_id", "recipient_email", "achievement", "reason", "files")
 
 
@@ -59,11 +64,13 @@ class _Outputs:
     def __init__(self, out_dir: Path, art: Mapping[str, bytes], *, bake: str | None, qr: str | None) -> None:
         self.out_dir, self.art, self.bake, self.qr = out_dir, art, bake, qr
 
-    def write(self, record: CredentialRecord) -> list[str]:
+    def write(self, record: CredentialRecord, baked: bytes | None = None) -> list[str]:
+        """Write the record's files; ``baked`` is the image baked by the signing worker (else baked here)."""
         stem = _file_stem(record.id)
         files = [self._write(f"{stem}{record.suffix}", record.document.encode("utf-8"))]
         if self.bake is not None:
-            baked = bake_image(self.art[record.achievement_id], record.document, ob_version=3)
+            if baked is None:
+                baked = bake_image(self.art[record.achievement_id], record.document, ob_version=3)
             files.append(self._write(f"{stem}.{self.bake}", baked))
         if self.qr is not None:
             url = verification_url_for(record.credential)
@@ -73,10 +80,47 @@ class _Outputs:
     def _write(self, name: str, data: bytes) -> str:
         path = self.out_dir / name
         try:
-            write_file(path, data)
+            write_file(path, data, sync=False)
         except OSError as exc:
             raise StoreError(f"cannot write {path}: {exc.strerror or exc}") from None
+        self.written = True
         return str(path)
+
+    written = False
+
+    def flush(self) -> None:
+        """Flush every file written to disk (one sync, instead of one per file: see the module docstring)."""
+        if self.written:
+            os.sync()
+
+
+class _JsonReport:
+    """The JSON report, ``{"source": ..., "rows": [...], "complete": ...}``, streamed to a temporary file row by
+    row (memory does not grow with the roster) and moved into place when the run ends, however it ends."""
+
+    def __init__(self, path: Path, source: Path) -> None:
+        self.path = path
+        self.tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        self.handle: IO[str] = self.tmp.open("w", encoding="utf-8")
+        self.handle.write('{\n  "source": ' + json.dumps(str(source), ensure_ascii=False) + ',\n  "rows": [')
+        self.first = True
+
+    def add(self, row: dict[str, Any]) -> None:
+        text = json.dumps(row, indent=2, ensure_ascii=False).replace("\n", "\n    ")
+        self.handle.write(("\n    " if self.first else ",\n    ") + text)
+        self.first = False
+
+    def close(self, *, complete: bool) -> None:
+        try:
+            self.handle.write(("" if self.first else "\n  ") + '],\n  "complete": ' + json.dumps(complete) + "\n}\n")
+            self.handle.flush()
+            os.fsync(self.handle.fileno())
+            self.handle.close()
+            os.replace(self.tmp, self.path)
+        except BaseException:
+            self.handle.close()
+            self.tmp.unlink(missing_ok=True)
+            raise
 
 
 class _CsvReport:
@@ -112,7 +156,7 @@ def _badge_art(roster: Roster, catalog: Catalog, kind: str) -> dict[str, bytes]:
 
 
 class _StopRequest:
-    """Ctrl-C (SIGINT) or SIGTERM asks the run to stop after the row under way; a second Ctrl-C stops at once."""
+    """Ctrl-C (SIGINT) or SIGTERM asks the run to stop after the chunk under way; a second Ctrl-C stops at once."""
 
     def __init__(self) -> None:
         self.requested = False
@@ -121,7 +165,7 @@ class _StopRequest:
         if self.requested and signum == signal.SIGINT:
             raise KeyboardInterrupt
         self.requested = True
-        click.echo("\nStopping after the current row (Ctrl-C again to stop at once)...", err=True)
+        click.echo("\nStopping after the rows under way (Ctrl-C again to stop at once)...", err=True)
 
 
 @contextmanager
@@ -165,11 +209,13 @@ def run_bulk(
     qr: str | None = None,
     store_email: bool = False,
     as_json: bool = False,
+    workers: int | None = None,
 ) -> int:
     """Issue every row of ``csv_path`` for ``issuer_id`` and return the exit code (0, 1 some rows failed, 130).
 
     ``bake`` and ``qr`` are image formats (``png`` or ``svg``): each row's credential is baked into its badge art,
-    and a QR code of its https id is drawn, next to the credential in ``out_dir``.
+    and a QR code of its https id is drawn, next to the credential in ``out_dir``. ``workers``: signing processes
+    (default: one per CPU for rosters of :data:`PARALLEL_ROWS` rows or more).
     """
     from openbadge_ctq.registry import RowOutcome, issue_many, read_roster
 
@@ -192,9 +238,11 @@ def run_bulk(
         )
     art = _badge_art(roster, catalog, bake) if bake else {}
     outputs = _Outputs(out_dir, art, bake=bake, qr=qr) if out_dir is not None else None
-    results: list[dict[str, Any]] = []
+    kept: list[dict[str, Any]] = []  # every row only for --json; else the failed rows, for the summary
     counts = {outcome: 0 for outcome in RowOutcome}
-    interrupted = started = finished = False
+    done = 0
+    interrupted = False
+    json_report: _JsonReport | None = None
     try:
         with ExitStack() as stack:
             registry = stack.enter_context(open_registry(state, db_url))
@@ -203,7 +251,14 @@ def run_bulk(
             if report is not None and report.suffix.lower() == ".csv":
                 csv_report = _CsvReport(report)
                 stack.callback(csv_report.close)
+            elif report is not None:
+                json_report = _JsonReport(report, csv_path)
+            if outputs is not None:
+                stack.callback(outputs.flush)
+            stop = stack.enter_context(_stop_between_rows())
             bar = stack.enter_context(_progress(len(roster.rows)))
+            if workers is None:
+                workers = (os.cpu_count() or 1) if len(roster.rows) >= PARALLEL_ROWS else 1
             results_iter = issue_many(
                 roster.rows,
                 registry=registry,
@@ -215,29 +270,32 @@ def run_bulk(
                 fmt=fmt,
                 status=status,
                 store_email=store_email,
+                workers=workers,
+                bake=art,
+                should_stop=lambda: stop.requested,
             )
-            stop = stack.enter_context(_stop_between_rows())
-            started = True
             try:
                 for result in results_iter:
-                    files = outputs.write(result.record) if outputs is not None and result.record is not None else []
+                    files = []
+                    if outputs is not None and result.record is not None:
+                        files = outputs.write(result.record, result.baked)
                     counts[result.outcome] += 1
-                    row = {**result.to_csv_row(), "files": ";".join(files)}
-                    results.append({**result.to_json(), "files": files})
+                    done += 1
+                    data = {**result.to_json(), "files": files}
+                    if as_json or result.outcome is RowOutcome.ERROR:
+                        kept.append(data)
+                    if json_report is not None:
+                        json_report.add(data)
                     if csv_report is not None:
-                        csv_report.add(row)
+                        csv_report.add({**result.to_csv_row(), "files": ";".join(files)})
                     if bar is not None:
                         bar.update(1)
-                    if stop.requested:
-                        interrupted = True
-                        break
-            except KeyboardInterrupt:  # a second Ctrl-C: stop at once (the row under way is not recorded)
+            except KeyboardInterrupt:  # a second Ctrl-C: stop at once (rows under way are not reported)
                 interrupted = True
-            finished = not interrupted
+            interrupted = interrupted or done < len(roster.rows)
     finally:
-        if started and report is not None and report.suffix.lower() == ".json":  # also when an error stopped the run
-            data = {"source": str(csv_path), "complete": finished, "rows": results}
-            write_file(report, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+        if json_report is not None:  # also when an error stopped the run
+            json_report.close(complete=not interrupted and done == len(roster.rows))
     summary = {
         "issued": counts[RowOutcome.ISSUED],
         "skipped": counts[RowOutcome.SKIPPED],
@@ -246,12 +304,12 @@ def run_bulk(
         "complete": not interrupted,
     }
     if as_json:
-        emit_json({**summary, "report": str(report) if report else None, "results": results})
+        emit_json({**summary, "report": str(report) if report else None, "results": kept})
     else:
-        _render(summary, results, report)
+        _render(summary, kept, report)
     if interrupted:
         click.echo(
-            f"Interrupted after {len(results)} of {len(roster.rows)} rows; every finished row is recorded. "
+            f"Interrupted after {done} of {len(roster.rows)} rows; every finished row is recorded. "
             "Run the same command again to issue the rest.",
             err=True,
         )

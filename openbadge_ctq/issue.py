@@ -7,18 +7,19 @@ publishes its DID document with its other public files.
 
 from __future__ import annotations
 
-import json
+import functools
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from .did import did_web_from_base_url
 from .errors import InputError, KeyMaterialError
 from .identity import Recipient, new_salt
 from .interfaces import JSONObject
+from .jsonfmt import pretty
 from .jsonld import DEFAULT_LOADER, ContextLoader
 from .keys import KeyType, PrivateKey, did_key_from_public_key, key_type_of, public_key_to_multibase
 from .model import Catalog, Organization
@@ -71,8 +72,18 @@ def issuer_identity(org: Organization, key: SigningKey) -> IssuerIdentity:
             f"cannot sign with a {key_type_of(key.private_key).value} key",
             hint="sign with the Ed25519 key, or give the issuer a baseUrl (did:web) that publishes all its keys",
         )
+    assert isinstance(public, Ed25519PublicKey)
+    did, method = _did_key_identity(public.public_bytes_raw())
+    return IssuerIdentity(organization=org, id=did, verification_method=method)
+
+
+@functools.lru_cache(maxsize=64)
+def _did_key_identity(raw: bytes) -> tuple[str, str]:
+    """The did:key and verification method id of a raw Ed25519 public key (base58 is slow; bulk issuing asks for
+    the same key's ids once per credential)."""
+    public = Ed25519PublicKey.from_public_bytes(raw)
     did = did_key_from_public_key(public)
-    return IssuerIdentity(organization=org, id=did, verification_method=f"{did}#{public_key_to_multibase(public)}")
+    return did, f"{did}#{public_key_to_multibase(public)}"
 
 
 def new_credential_id(org: Organization) -> str:
@@ -107,7 +118,7 @@ def _sign(
             created=now,
             loader=loader,
         )
-        return signed, json.dumps(signed, indent=2, ensure_ascii=False) + "\n"
+        return signed, pretty(signed) + "\n"
     if fmt == "ob3-jwt":
         return credential, vc_jwt.sign_jwt(credential, key.private_key, kid=identity.verification_method)
     raise InputError(f"format {fmt!r} is not one of {', '.join(FORMATS)}")

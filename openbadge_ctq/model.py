@@ -960,6 +960,10 @@ def _frozen_map(value: Mapping[str, Any]) -> Mapping[str, Any]:
     return MappingProxyType(dict(value))
 
 
+def _rebuild_catalog(fields: dict[str, Any]) -> Catalog:
+    return Catalog(**fields)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Catalog:
     """Every organisation, stack, micro-credential and certificate that was loaded, keyed by id in load order.
@@ -978,6 +982,18 @@ class Catalog:
     def __post_init__(self) -> None:
         for name in ("organizations", "stacks", "micro_credentials", "certificates", "origins"):
             object.__setattr__(self, name, _frozen_map(getattr(self, name)))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle as plain dicts (a read-only mapping cannot be pickled), e.g. for bulk issuing in worker processes."""
+        fields = {
+            "organizations": dict(self.organizations),
+            "stacks": dict(self.stacks),
+            "micro_credentials": dict(self.micro_credentials),
+            "certificates": dict(self.certificates),
+            "source_dirs": self.source_dirs,
+            "origins": dict(self.origins),
+        }
+        return (_rebuild_catalog, (fields,))
 
     def organization(self, org_id: str) -> Organization:
         """The organisation with this id. Raises CatalogError with a hint listing the known ids."""

@@ -106,9 +106,18 @@ def _image(catalog: Catalog, image: Image | None, owner: Organization) -> JSONOb
     if base:
         image_id = f"{base}/images/{Path(image.path).name}"
     else:
-        data = catalog.image_path(image, owner.id).read_bytes()
-        image_id = "data:image/svg+xml;base64," + base64.b64encode(data).decode("ascii")
+        folder = catalog.origins.get(owner.id)
+        path = folder / image.path if folder is not None else catalog.image_path(image, owner.id)  # that one raises
+        stat = path.stat()
+        image_id = _svg_data_uri(str(path), stat.st_mtime_ns, stat.st_size)
     return {"id": image_id, "type": "Image", "caption": image.caption}
+
+
+@functools.lru_cache(maxsize=64)
+def _svg_data_uri(path: str, mtime_ns: int, size: int) -> str:
+    """The badge art as a data URI, read once per version of the file (bulk issuing embeds it in every credential)."""
+    data = Path(path).read_bytes()
+    return "data:image/svg+xml;base64," + base64.b64encode(data).decode("ascii")
 
 
 def _org_id(org: Organization, issuer: Organization) -> str:

@@ -122,6 +122,11 @@ def _levels(values: tuple[str, ...]) -> dict[str, str] | str | None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="With --csv: write a per-row report here (.csv or .json).",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1, max=64),
+    help="With --csv: signing processes (default: one per CPU for rosters of 256 rows or more, else 1).",
+)
 @db_option
 @actor_option
 @json_option
@@ -154,6 +159,7 @@ def issue(
     store_email: bool,
     csv_path: Path | None,
     report: Path | None,
+    workers: int | None,
     db_url: str | None,
     actor: str | None,
     as_json: bool,
@@ -186,10 +192,13 @@ def issue(
                 qr=qr_out.name.lower() if qr_out else None,
                 store_email=store_email,
                 as_json=as_json,
+                workers=workers,
             )
         )
     if report is not None:
         raise click.UsageError("--report goes with --csv")
+    if workers is not None:
+        raise click.UsageError("--workers goes with --csv")
     if not achievement_id:
         raise click.UsageError("give --achievement ID (or --csv ROSTER)")
     if not email and not recipient_did:

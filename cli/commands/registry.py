@@ -83,15 +83,17 @@ def open_registry(state: AppContext, db_url: str | None) -> Registry:
     return Registry(db_url) if db_url else Registry.at_home(state.home)
 
 
-def write_file(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (a temporary file in the same folder, then rename)."""
+def write_file(path: Path, data: bytes, *, sync: bool = True) -> None:
+    """Write ``data`` to ``path`` atomically (a temporary file in the same folder, then rename); ``sync=False``
+    leaves flushing to disk to the caller (bulk runs flush once at the end)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
     try:
         with tmp.open("xb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if sync:
+                handle.flush()
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

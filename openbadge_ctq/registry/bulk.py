@@ -12,15 +12,28 @@ from __future__ import annotations
 
 import codecs
 import csv
+import ctypes
 import io
+import multiprocessing
+import os
+import pickle
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+import signal
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
+from cryptography.hazmat.primitives import serialization
+
+from ..bake import bake_image
 from ..errors import BadgeError, CatalogError, InputError, StoreError
 from ..identity import Recipient
 from ..interfaces import JSONObject
@@ -29,7 +42,7 @@ from ..jsonld import DEFAULT_LOADER, ContextLoader
 from ..model import Catalog
 from ..ob3 import Evidence
 from ..timefmt import format_datetime, parse_datetime
-from .db import Registry
+from .db import IssuePlan, Registry, _actor, sign_plan
 from .models import CredentialRecord, StatusDialect
 
 __all__ = [
@@ -102,6 +115,8 @@ class RowResult:
     recipient_email: str | None = None
     achievement: str | None = None
     record: CredentialRecord | None = None
+    baked: bytes | None = None
+    """The credential baked into its achievement's image, when ``issue_many`` was asked to bake."""
 
     @property
     def ok(self) -> bool:
@@ -330,6 +345,153 @@ def _validate(values: Mapping[str, str | None], *, catalog: Catalog, issuer_id: 
 
 # -- issuing -----------------------------------------------------------------------------------------------------
 
+DEFAULT_CHUNK: Final = 32
+"""Rows per chunk: signed together by one worker and recorded in one transaction."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Signed:
+    document: str | None = None
+    baked: bytes | None = None
+    error: str | None = None
+
+
+@dataclass(slots=True)
+class _Worker:
+    catalog: Catalog
+    key: SigningKey
+    now: datetime
+    loader: ContextLoader
+    art: Mapping[str, bytes]
+
+
+_WORKER: _Worker | None = None
+
+
+def _sign_chunk(plans: Sequence[IssuePlan], worker: _Worker | None = None) -> list[_Signed]:
+    """Sign (and bake) each plan; a row's BadgeError becomes that row's error, never the chunk's."""
+    state = worker or _WORKER
+    if state is None:  # pragma: no cover - a worker process always has its state
+        raise RuntimeError("bulk signing worker was not initialised")
+    out: list[_Signed] = []
+    for plan in plans:
+        try:
+            issued = sign_plan(plan, state.catalog, state.key, now=state.now, loader=state.loader)
+            image = state.art.get(plan.achievement_id)
+            baked = bake_image(image, issued.document, ob_version=3) if image is not None else None
+        except BadgeError as exc:
+            out.append(_Signed(error=exc.message))
+            continue
+        out.append(_Signed(document=issued.document, baked=baked))
+    return out
+
+
+def _die_with(parent: int) -> None:
+    """End this worker when the parent process dies (even by SIGKILL): Linux asks the kernel, elsewhere a thread
+    watches the parent id."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL) == 0:
+            if os.getppid() != parent:  # the parent died before prctl
+                os._exit(1)
+            return
+    except (OSError, AttributeError):
+        pass
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+_PR_SET_PDEATHSIG: Final = 1
+
+
+def _init_worker(
+    parent: int, catalog: Catalog, key_der: bytes, key_id: str, now: datetime, loader: ContextLoader, art: Any
+) -> None:
+    global _WORKER
+    _die_with(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops between rows
+    private = serialization.load_der_private_key(key_der, password=None)
+    _WORKER = _Worker(catalog, SigningKey(private, key_id), now, loader, art)  # type: ignore[arg-type]
+
+
+class _Signer:
+    """Signs chunks of plans: in this process (``workers=1``) or in a pool of worker processes."""
+
+    def __init__(
+        self,
+        workers: int,
+        *,
+        catalog: Catalog,
+        key: SigningKey,
+        now: datetime,
+        loader: ContextLoader,
+        art: Mapping[str, bytes],
+    ) -> None:
+        self._state = _Worker(catalog, key, now, loader, dict(art))
+        self._pool: ProcessPoolExecutor | None = None
+        self.depth = 1
+        if workers > 1:
+            try:
+                pickle.dumps((catalog, loader))
+            except Exception as exc:
+                raise InputError(
+                    f"bulk issuing with {workers} workers needs a catalog and context loader that can be sent to "
+                    f"worker processes ({type(exc).__name__}: {exc})",
+                    hint="use workers=1",
+                ) from None
+            key_der = key.private_key.private_bytes(
+                serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+            # spawn: a fresh interpreter (no inherited locks, threads or database connections), a direct child
+            # that dies with this process; the catalog and key travel once, through the worker's pipe
+            self._pool = ProcessPoolExecutor(
+                max_workers=workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init_worker,
+                initargs=(os.getpid(), catalog, key_der, key.key_id, now, loader, self._state.art),
+            )
+            self.depth = 2 * workers
+
+    def submit(self, plans: list[IssuePlan]) -> Future[list[_Signed]]:
+        if self._pool is not None:
+            return self._pool.submit(_sign_chunk, plans)
+        done: Future[list[_Signed]] = Future()
+        done.set_result(_sign_chunk(plans, self._state))
+        return done
+
+    @staticmethod
+    def result(future: Future[list[_Signed]]) -> list[_Signed]:
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            raise BadgeError(
+                "bulk issuing: a signing worker process died; every row reported so far is recorded",
+                hint="run the same roster again to issue the rest",
+            ) from None
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+@dataclass(slots=True)
+class _Pending:
+    """A row on its way: its final result, or what is needed to produce it once its chunk is recorded."""
+
+    number: int
+    email: str | None
+    achievement: str | None
+    result: RowResult | None = None
+    plan: IssuePlan | None = None
+    same_as: int | None = None
+    natural_key: str | None = None
+
 
 def issue_many(
     rows: Iterable[RosterRow | Mapping[str, str | None]],
@@ -344,91 +506,238 @@ def issue_many(
     status: StatusDialect | str | None = None,
     store_email: bool = False,
     loader: ContextLoader = DEFAULT_LOADER,
+    workers: int = 1,
+    chunk_size: int = DEFAULT_CHUNK,
+    bake: Mapping[str, bytes] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> Iterator[RowResult]:
     """Issue one credential per row and yield one :class:`RowResult` per row, in order.
 
     ``rows`` are :class:`RosterRow` (from :func:`parse_roster`) or plain mappings column → value (numbered from 1).
-    Each issued row is committed before its result is yielded. Row problems (a bad email, an unknown achievement,
-    a level below the required one, ...) become ``error`` results; a database failure (StoreError) stops the run.
+    Row problems (a bad email, an unknown achievement, a level below the required one, ...) become ``error``
+    results; a database failure (StoreError) stops the run.
+
+    Rows go in chunks of ``chunk_size``: a chunk's status indexes are reserved in one transaction, its credentials
+    signed (in one of ``workers`` processes when ``workers`` > 1, so bulk issuing uses every core) and recorded in
+    one transaction, and only then are its results yielded: every yielded row is committed, and a run stopped at
+    any point loses nothing it reported. ``bake`` maps achievement ids to badge art (PNG or SVG bytes): each issued
+    credential is baked into its achievement's image (``RowResult.baked``) where it is signed.
+
+    ``should_stop`` is asked before each chunk is recorded: once it returns true, the run ends after the rows
+    already recorded are yielded (rows signed but not recorded are dropped; a re-run issues them). Closing the
+    generator early instead can leave recorded rows of the current chunk unreported (a re-run skips them).
     """
+    actor = _actor(actor)
+    if workers < 1 or chunk_size < 1:
+        raise InputError(f"workers ({workers}) and chunk_size ({chunk_size}) must be at least 1")
+    signer = _Signer(workers, catalog=catalog, key=key, now=now, loader=loader, art=bake or {})
     seen: dict[str, int] = {}
-    for position, item in enumerate(rows, start=1):
-        values: Mapping[str, str | None]
-        if isinstance(item, RosterRow):
-            number, values, error = item.row, item.values, item.error
-        else:
-            number, values, error = position, item, None
-        email = values.get("recipient_email") or None
-        achievement = values.get("achievement") or None
-        if error is not None:
-            yield RowResult(
-                row=number, outcome=RowOutcome.ERROR, reason=error, recipient_email=email, achievement=achievement
-            )
-            continue
-        try:
-            award = _validate(values, catalog=catalog, issuer_id=issuer_id, now=now)
-            evidence_url = award.evidence[0].url if award.evidence else None
-            natural_key = registry.natural_key(
-                issuer_id=issuer_id,
-                recipient=award.recipient,
-                achievement_id=award.achievement_id,
-                evidence_url=evidence_url,
-            )
-            if natural_key in seen:
-                existing = registry.find(natural_key=natural_key)
-                yield RowResult(
-                    row=number,
-                    outcome=RowOutcome.SKIPPED,
-                    reason=f"same award as row {seen[natural_key]}",
-                    credential_id=existing.id if existing else None,
-                    recipient_email=award.recipient.email,
-                    achievement=award.achievement_id,
-                    record=existing,
+    in_flight: deque[tuple[list[_Pending], Future[list[_Signed]] | None]] = deque()
+    stopped = should_stop or (lambda: False)
+    try:
+        for chunk in _chunks(rows, chunk_size):
+            if stopped():
+                return
+            pending = [
+                _prepare(
+                    item,
+                    position,
+                    registry=registry,
+                    catalog=catalog,
+                    key=key,
+                    issuer_id=issuer_id,
+                    now=now,
+                    fmt=fmt,
+                    status=status,
+                    store_email=store_email,
+                    seen=seen,
                 )
-                continue
-            seen[natural_key] = number
-            issuance = registry.issue(
-                catalog,
-                award.achievement_id,
-                award.recipient,
-                key,
-                now=now,
-                actor=actor,
-                issuer_id=issuer_id,
-                fmt=fmt,
-                status=status,
-                natural_key=natural_key,
-                store_email=store_email,
-                locale=award.locale,
-                valid_until=award.valid_until,
-                levels=award.levels,
-                evidence=award.evidence,
-                narrative=award.narrative,
-                loader=loader,
-            )
-        except StoreError:
-            raise
-        except BadgeError as exc:
-            yield RowResult(
-                row=number,
+                for position, item in chunk
+            ]
+            in_flight.append(_submit(pending, registry=registry, signer=signer, now=now))
+            while len(in_flight) > signer.depth:
+                if stopped():
+                    return
+                yield from _finish(*in_flight.popleft(), registry=registry, actor=actor, now=now)
+        while in_flight:
+            if stopped():
+                return
+            yield from _finish(*in_flight.popleft(), registry=registry, actor=actor, now=now)
+    finally:
+        signer.close()
+
+
+def _chunks(
+    rows: Iterable[RosterRow | Mapping[str, str | None]], size: int
+) -> Iterator[list[tuple[int, RosterRow | Mapping[str, str | None]]]]:
+    chunk: list[tuple[int, RosterRow | Mapping[str, str | None]]] = []
+    for position, item in enumerate(rows, start=1):
+        chunk.append((position, item))
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _prepare(
+    item: RosterRow | Mapping[str, str | None],
+    position: int,
+    *,
+    registry: Registry,
+    catalog: Catalog,
+    key: SigningKey,
+    issuer_id: str,
+    now: datetime,
+    fmt: str,
+    status: StatusDialect | str | None,
+    store_email: bool,
+    seen: dict[str, int],
+) -> _Pending:
+    values: Mapping[str, str | None]
+    if isinstance(item, RosterRow):
+        number, values, error = item.row, item.values, item.error
+    else:
+        number, values, error = position, item, None
+    email = values.get("recipient_email") or None
+    achievement = values.get("achievement") or None
+    row = _Pending(number, email, achievement)
+    if error is not None:
+        row.result = RowResult(
+            row=number, outcome=RowOutcome.ERROR, reason=error, recipient_email=email, achievement=achievement
+        )
+        return row
+    try:
+        award = _validate(values, catalog=catalog, issuer_id=issuer_id, now=now)
+        row.email, row.achievement = award.recipient.email, award.achievement_id
+        evidence_url = award.evidence[0].url if award.evidence else None
+        natural_key = registry.natural_key(
+            issuer_id=issuer_id,
+            recipient=award.recipient,
+            achievement_id=award.achievement_id,
+            evidence_url=evidence_url,
+        )
+        row.natural_key = natural_key
+        if natural_key in seen:
+            row.same_as = seen[natural_key]
+            return row
+        seen[natural_key] = number
+        row.plan = registry.plan(
+            catalog,
+            award.achievement_id,
+            award.recipient,
+            key,
+            now=now,
+            issuer_id=issuer_id,
+            fmt=fmt,
+            status=status,
+            natural_key=natural_key,
+            store_email=store_email,
+            locale=award.locale,
+            valid_until=award.valid_until,
+            levels=award.levels,
+            evidence=award.evidence,
+            narrative=award.narrative,
+        )
+    except StoreError:
+        raise
+    except BadgeError as exc:
+        row.result = RowResult(
+            row=number, outcome=RowOutcome.ERROR, reason=exc.message, recipient_email=email, achievement=achievement
+        )
+    return row
+
+
+def _submit(
+    pending: list[_Pending], *, registry: Registry, signer: _Signer, now: datetime
+) -> tuple[list[_Pending], Future[list[_Signed]] | None]:
+    """Skip the awards already recorded, reserve the chunk's status indexes and hand it to the signer."""
+    planned = [row for row in pending if row.plan is not None]
+    existing = registry.find_many([row.plan.natural_key for row in planned if row.plan and row.plan.natural_key])
+    for row in planned:
+        assert row.plan is not None
+        record = existing.get(row.plan.natural_key or "")
+        if record is not None:
+            row.plan = None
+            row.result = _existing(row.number, record)
+    planned = [row for row in planned if row.plan is not None]
+    if not planned:
+        return pending, None
+    plans = registry.reserve([row.plan for row in planned if row.plan is not None], now=now)
+    for row, plan in zip(planned, plans, strict=True):
+        row.plan = plan
+    return pending, signer.submit(plans)
+
+
+def _existing(number: int, record: CredentialRecord) -> RowResult:
+    reason = f"already issued on {format_datetime(record.issued_at)}"
+    if record.state.value != "active":
+        reason += f" (now {record.state.value})"
+    return RowResult(
+        row=number,
+        outcome=RowOutcome.SKIPPED,
+        reason=reason,
+        credential_id=record.id,
+        recipient_email=None,
+        achievement=record.achievement_id,
+        record=record,
+    )
+
+
+def _finish(
+    pending: list[_Pending],
+    future: Future[list[_Signed]] | None,
+    *,
+    registry: Registry,
+    actor: str,
+    now: datetime,
+) -> Iterator[RowResult]:
+    """Record the chunk's signed credentials in one transaction, then yield the chunk's results in row order."""
+    planned = [row for row in pending if row.plan is not None]
+    signed = _Signer.result(future) if future is not None else []
+    baked: dict[int, bytes | None] = {}
+    to_record: list[tuple[IssuePlan, str]] = []
+    recorded_rows: list[_Pending] = []
+    for row, outcome in zip(planned, signed, strict=True):
+        assert row.plan is not None
+        if outcome.document is None:
+            row.result = RowResult(
+                row=row.number,
                 outcome=RowOutcome.ERROR,
-                reason=exc.message,
-                recipient_email=email,
-                achievement=achievement,
+                reason=outcome.error,
+                recipient_email=row.email,
+                achievement=row.achievement,
             )
             continue
-        record = issuance.record
-        reason = None
-        if not issuance.created:
-            reason = f"already issued on {format_datetime(record.issued_at)}"
-            if record.state.value != "active":
-                reason += f" (now {record.state.value})"
-        yield RowResult(
-            row=number,
-            outcome=RowOutcome.ISSUED if issuance.created else RowOutcome.SKIPPED,
-            reason=reason,
-            credential_id=record.id,
-            recipient_email=award.recipient.email,
-            achievement=record.achievement_id,
-            record=record,
-        )
+        to_record.append((row.plan, outcome.document))
+        recorded_rows.append(row)
+        baked[row.number] = outcome.baked
+    for row, issuance in zip(recorded_rows, registry.record(to_record, actor=actor, now=now), strict=True):
+        if issuance.created:
+            row.result = RowResult(
+                row=row.number,
+                outcome=RowOutcome.ISSUED,
+                credential_id=issuance.record.id,
+                recipient_email=row.email,
+                achievement=issuance.record.achievement_id,
+                record=issuance.record,
+                baked=baked.get(row.number),
+            )
+        else:
+            row.result = replace(_existing(row.number, issuance.record), recipient_email=row.email)
+    for row in pending:
+        if row.same_as is not None:
+            existing = registry.find(natural_key=row.natural_key) if row.natural_key else None
+            row.result = RowResult(
+                row=row.number,
+                outcome=RowOutcome.SKIPPED,
+                reason=f"same award as row {row.same_as}",
+                credential_id=existing.id if existing else None,
+                recipient_email=row.email,
+                achievement=row.achievement,
+                record=existing,
+            )
+        elif row.result is not None and row.result.outcome is RowOutcome.SKIPPED and row.result.recipient_email is None:
+            row.result = replace(row.result, recipient_email=row.email)
+        assert row.result is not None
+        yield row.result

@@ -18,7 +18,7 @@ import hmac
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from ..errors import InputError, StoreError
 from ..identity import Recipient, normalize_email
 from ..interfaces import JSONObject
-from ..issue import Issued, SigningKey, issue_credential, issuer_identity, new_credential_id
+from ..issue import FORMATS, Issued, SigningKey, issue_credential, issuer_identity, new_credential_id
 from ..jsonld import DEFAULT_LOADER, ContextLoader
 from ..model import Catalog
 from ..ob3 import Evidence, resolve_levels
@@ -47,7 +47,7 @@ from .models import (
 from .schema import Database, audit_table, credentials_table, default_url, status_indexes_table
 from .status_alloc import StatusSnapshot, reserve, snapshot
 
-__all__ = ["DEFAULT_STATUS", "Issuance", "Registry"]
+__all__ = ["DEFAULT_STATUS", "IssuePlan", "Issuance", "Registry", "sign_plan"]
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,77 @@ class Issuance:
 
     record: CredentialRecord
     created: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IssuePlan:
+    """An issuance checked and decided, before its signature: see :meth:`Registry.plan`, :meth:`Registry.reserve`,
+    :func:`sign_plan` and :meth:`Registry.record` (the steps of :meth:`Registry.issue`)."""
+
+    achievement_id: str
+    issuer_id: str
+    issuer_did: str
+    credential_id: str
+    recipient: Recipient
+    recipient_hash: str
+    fmt: str
+    status_method: StatusDialect
+    status_base: str
+    status_entries: tuple[JSONObject, ...] = ()
+    status_indexes: tuple[StatusIndex, ...] = ()
+    natural_key: str | None = None
+    store_email: bool = False
+    locale: str | None = None
+    valid_until: datetime | None = None
+    levels: Mapping[str, str] | str | None = None
+    evidence: tuple[Evidence, ...] = ()
+    narrative: str | None = None
+    credits_earned: float | None = None
+
+
+def sign_plan(
+    plan: IssuePlan, catalog: Catalog, key: SigningKey, *, now: datetime, loader: ContextLoader = DEFAULT_LOADER
+) -> Issued:
+    """Sign a planned (and reserved) issuance. Pure: no database access, so it can run in a worker process."""
+    return issue_credential(
+        catalog,
+        plan.achievement_id,
+        plan.recipient,
+        key,
+        issuer_id=plan.issuer_id,
+        fmt=plan.fmt,
+        now=now,
+        credential_id=plan.credential_id,
+        valid_until=plan.valid_until,
+        levels=plan.levels,
+        evidence=plan.evidence,
+        narrative=plan.narrative,
+        credits_earned=plan.credits_earned,
+        credential_status=plan.status_entries,
+        loader=loader,
+    )
+
+
+def _record_of(plan: IssuePlan, document: str, now: datetime) -> CredentialRecord:
+    return CredentialRecord(
+        id=plan.credential_id,
+        issuer_id=plan.issuer_id,
+        issuer_did=plan.issuer_did,
+        achievement_id=plan.achievement_id,
+        recipient_hash=plan.recipient_hash,
+        recipient_email=plan.recipient.email if plan.store_email else None,
+        format=plan.fmt,
+        issued_at=now,
+        valid_until=plan.valid_until,
+        state=CredentialState.ACTIVE,
+        state_reason=None,
+        state_changed_at=None,
+        natural_key=plan.natural_key,
+        locale=plan.locale,
+        status_method=plan.status_method,
+        status_indexes=plan.status_indexes,
+        document=document,
+    )
 
 
 def _reason(reason: str | None, *, required: bool, what: str) -> str | None:
@@ -229,6 +300,57 @@ class Registry:
             for an issuer without a ``baseUrl``. StoreError: the database failed.
         """
         actor = _actor(actor)
+        plan = self.plan(
+            catalog,
+            achievement_id,
+            recipient,
+            key,
+            now=now,
+            issuer_id=issuer_id,
+            fmt=fmt,
+            status=status,
+            natural_key=natural_key,
+            store_email=store_email,
+            locale=locale,
+            valid_until=valid_until,
+            levels=levels,
+            evidence=evidence,
+            narrative=narrative,
+            credits_earned=credits_earned,
+        )
+        if natural_key is not None:
+            existing = self.find(natural_key=natural_key)
+            if existing is not None:
+                return Issuance(existing, created=False)
+        (plan,) = self.reserve([plan], now=now)
+        issued = sign_plan(plan, catalog, key, now=now, loader=loader)
+        (issuance,) = self.record([(plan, issued.document)], actor=actor, now=now)
+        return issuance
+
+    # The three steps of :meth:`issue`, for callers that issue many credentials (bulk issuing signs in worker
+    # processes and records a chunk of credentials per transaction).
+
+    def plan(
+        self,
+        catalog: Catalog,
+        achievement_id: str,
+        recipient: Recipient,
+        key: SigningKey,
+        *,
+        now: datetime,
+        issuer_id: str | None = None,
+        fmt: str = "ob3-di",
+        status: StatusDialect | str | None = None,
+        natural_key: str | None = None,
+        store_email: bool = False,
+        locale: str | None = None,
+        valid_until: datetime | None = None,
+        levels: Mapping[str, str] | str | None = None,
+        evidence: Sequence[Evidence] = (),
+        narrative: str | None = None,
+        credits_earned: float | None = None,
+    ) -> IssuePlan:
+        """Check an issuance and decide everything but the signature (no database write). Raises as :meth:`issue`."""
         entry = catalog.achievement(achievement_id)
         org = catalog.organization(entry.issuer)
         if issuer_id is not None and issuer_id != org.id:
@@ -238,90 +360,126 @@ class Registry:
             )
         if entry.status != "active":
             raise InputError(f"{entry.id!r} is {entry.status} and cannot be issued yet")
+        if fmt not in FORMATS:
+            raise InputError(f"format {fmt!r} is not one of {', '.join(FORMATS)}")
         resolve_levels(entry, levels)  # refuse a level below the required one before reserving indexes
         if valid_until is not None and valid_until <= now:
             raise InputError("validUntil must be later than the issuance time")
         method = self._status_method(status, org.base_url)
         base = require_base_url(org) if method is not StatusDialect.NONE else ""
-        if natural_key is not None:
-            existing = self.find(natural_key=natural_key)
-            if existing is not None:
-                return Issuance(existing, created=False)
         identity = issuer_identity(org, key)
-        credential_id = new_credential_id(org)
-        indexes: tuple[StatusIndex, ...] = ()
-        entries: list[JSONObject] = []
-        if method is StatusDialect.BITSTRING:
-            with self._db.write() as conn:
-                indexes = reserve(conn, org.id, credential_id, now, (StatusPurpose.REVOCATION,))
-            entries.extend(bitstring_entry(base, i.list_name, i.purpose.value, i.index) for i in indexes)
-        elif method is StatusDialect.REVOCATION_LIST:
-            entries.append(revocation_list_entry(base))
-        issued = issue_credential(
-            catalog,
-            entry.id,
-            recipient,
-            key,
-            issuer_id=org.id,
-            fmt=fmt,
-            now=now,
-            credential_id=credential_id,
-            valid_until=valid_until,
-            levels=levels,
-            evidence=evidence,
-            narrative=narrative,
-            credits_earned=credits_earned,
-            credential_status=entries,
-            loader=loader,
-        )
-        record = CredentialRecord(
-            id=issued.id,
+        entries: tuple[JSONObject, ...] = ()
+        if method is StatusDialect.REVOCATION_LIST:
+            entries = (revocation_list_entry(base),)
+        return IssuePlan(
+            achievement_id=entry.id,
             issuer_id=org.id,
             issuer_did=identity.id,
-            achievement_id=entry.id,
+            credential_id=new_credential_id(org),
+            recipient=recipient,
             recipient_hash=self.recipient_hash(recipient),
-            recipient_email=recipient.email if store_email else None,
-            format=issued.format,
-            issued_at=now,
-            valid_until=valid_until,
-            state=CredentialState.ACTIVE,
-            state_reason=None,
-            state_changed_at=None,
-            natural_key=natural_key,
-            locale=locale,
+            fmt=fmt,
             status_method=method,
-            status_indexes=indexes,
-            document=issued.document,
+            status_base=base,
+            status_entries=entries,
+            natural_key=natural_key,
+            store_email=store_email,
+            locale=locale,
+            valid_until=valid_until,
+            levels=levels,
+            evidence=tuple(evidence),
+            narrative=narrative,
+            credits_earned=credits_earned,
         )
+
+    def reserve(self, plans: Sequence[IssuePlan], *, now: datetime) -> builtins.list[IssuePlan]:
+        """Reserve the Bitstring Status List indexes of ``plans`` in one transaction; the plans with their entries.
+
+        An index reserved here belongs to its credential id for good: if the credential is never recorded (the
+        signing failed, the process died), the index stays unused and is never handed out again.
+        """
+        wanted = [p for p in plans if p.status_method is StatusDialect.BITSTRING]
+        if not wanted:
+            return list(plans)
+        reserved: dict[str, tuple[StatusIndex, ...]] = {}
+        with self._db.write() as conn:
+            for p in wanted:
+                reserved[p.credential_id] = reserve(
+                    conn, p.issuer_id, p.credential_id, now, (StatusPurpose.REVOCATION,)
+                )
+        out: builtins.list[IssuePlan] = []
+        for p in plans:
+            indexes = reserved.get(p.credential_id)
+            if indexes is not None:
+                entries = tuple(bitstring_entry(p.status_base, i.list_name, i.purpose.value, i.index) for i in indexes)
+                p = replace(p, status_indexes=indexes, status_entries=entries)
+            out.append(p)
+        return out
+
+    def record(self, signed: Sequence[tuple[IssuePlan, str]], *, actor: str, now: datetime) -> builtins.list[Issuance]:
+        """Record signed credentials (plan, document) and their ``issue`` audit lines in one transaction.
+
+        When a natural key is already recorded (another process recorded the same award first), the chunk is
+        recorded one credential at a time and that award comes back as the existing record with ``created=False``.
+        """
+        actor = _actor(actor)
+        records = [_record_of(plan, document, now) for plan, document in signed]
+        if not records:
+            return []
         try:
             with self._db.write() as conn:
-                conn.execute(
-                    credentials_table.insert().values(
-                        id=record.id,
-                        issuer_id=record.issuer_id,
-                        issuer_did=record.issuer_did,
-                        achievement_id=record.achievement_id,
-                        recipient_hash=record.recipient_hash,
-                        recipient_email=record.recipient_email,
-                        format=record.format,
-                        issued_at=record.issued_at,
-                        valid_until=record.valid_until,
-                        state=record.state.value,
-                        natural_key=record.natural_key,
-                        locale=record.locale,
-                        status_method=record.status_method.value,
-                        document=record.document,
-                    )
-                )
-                self._audit(conn, record.id, AuditAction.ISSUE, actor, now, None)
+                self._insert(conn, records, actor, now)
         except StoreError as exc:
-            if natural_key is not None and isinstance(exc.__cause__, IntegrityError):
-                existing = self.find(natural_key=natural_key)
+            if not isinstance(exc.__cause__, IntegrityError) or not any(r.natural_key for r in records):
+                raise
+            return [self._record_one(r, actor, now) for r in records]
+        for r in records:
+            log.info("recorded credential %s (%s for issuer %s)", r.id, r.achievement_id, r.issuer_id)
+        return [Issuance(r, created=True) for r in records]
+
+    def _record_one(self, record: CredentialRecord, actor: str, now: datetime) -> Issuance:
+        try:
+            with self._db.write() as conn:
+                self._insert(conn, [record], actor, now)
+        except StoreError as exc:
+            if record.natural_key is not None and isinstance(exc.__cause__, IntegrityError):
+                existing = self.find(natural_key=record.natural_key)
                 if existing is not None:  # another process recorded the same award first
                     return Issuance(existing, created=False)
             raise
         log.info("recorded credential %s (%s for issuer %s)", record.id, record.achievement_id, record.issuer_id)
         return Issuance(record, created=True)
+
+    def _insert(self, conn: Connection, records: Sequence[CredentialRecord], actor: str, now: datetime) -> None:
+        conn.execute(
+            credentials_table.insert(),
+            [
+                {
+                    "id": r.id,
+                    "issuer_id": r.issuer_id,
+                    "issuer_did": r.issuer_did,
+                    "achievement_id": r.achievement_id,
+                    "recipient_hash": r.recipient_hash,
+                    "recipient_email": r.recipient_email,
+                    "format": r.format,
+                    "issued_at": r.issued_at,
+                    "valid_until": r.valid_until,
+                    "state": r.state.value,
+                    "natural_key": r.natural_key,
+                    "locale": r.locale,
+                    "status_method": r.status_method.value,
+                    "document": r.document,
+                }
+                for r in records
+            ],
+        )
+        conn.execute(
+            audit_table.insert(),
+            [
+                {"credential_id": r.id, "action": AuditAction.ISSUE.value, "actor": actor, "at": now, "reason": None}
+                for r in records
+            ],
+        )
 
     @staticmethod
     def _status_method(status: StatusDialect | str | None, base_url: str | None) -> StatusDialect:
@@ -382,6 +540,19 @@ class Registry:
             rows = conn.execute(select(credentials_table).where(condition)).all()
             records = self._records(conn, rows)
         return records[0] if records else None
+
+    def find_many(self, natural_keys: Sequence[str]) -> dict[str, CredentialRecord]:
+        """The records of those ``natural_keys`` that are recorded, by natural key."""
+        c = credentials_table.c
+        out: dict[str, CredentialRecord] = {}
+        keys = list(dict.fromkeys(natural_keys))
+        with self._db.read() as conn:
+            for start in range(0, len(keys), _CHUNK):
+                rows = conn.execute(select(credentials_table).where(c.natural_key.in_(keys[start : start + _CHUNK])))
+                for record in self._records(conn, rows.all()):
+                    if record.natural_key is not None:
+                        out[record.natural_key] = record
+        return out
 
     def get(self, credential_id: str) -> CredentialRecord:
         """The record of ``credential_id``. Raises InputError when the registry has no such credential."""

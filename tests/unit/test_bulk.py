@@ -246,3 +246,161 @@ def test_plain_mappings_are_numbered_from_one(registry: Registry, catalog: Catal
 def test_the_documented_example_roster_issues_cleanly(registry: Registry, catalog: Catalog) -> None:
     results = run(registry, catalog, EXAMPLE.read_bytes(), issuer="riverbend")
     assert results and all(r.outcome is RowOutcome.ISSUED for r in results), [r.to_json() for r in results]
+
+
+# -- chunks, worker processes, baking ----------------------------------------------------------------------------
+
+
+def mixed_roster(n: int) -> bytes:
+    lines = [f"t{i}@example.org,Teacher {i},{CTQ},https://example.org/e/{i},,,,,," for i in range(n)]
+    lines[3] = "not-an-email,,x,,,,,,,"  # an error row
+    lines[10] = lines[2].replace("Teacher 2", "Again")  # the same award as row 4 (natural key: email + evidence)
+    if n > 40:
+        lines[40] = f"t40@example.org,,{CTQ},,,,,Not yet,,"  # a level below the required one
+    return roster(*lines)
+
+
+def outcomes(results: list[RowResult]) -> list[tuple[int, RowOutcome, str | None]]:
+    return [(r.row, r.outcome, r.reason) for r in results]
+
+
+@pytest.mark.parametrize("chunk_size", [1, 7, 32])
+def test_chunked_and_parallel_runs_give_the_same_results_in_row_order(
+    tmp_path: Path, catalog: Catalog, chunk_size: int
+) -> None:
+    data = mixed_roster(70)
+    runs = {}
+    for workers in (1, 2):
+        with Registry(f"sqlite:///{tmp_path / f'w{workers}-c{chunk_size}.sqlite'}") as registry:
+            results = list(
+                issue_many(
+                    parse_roster(data).rows,
+                    registry=registry,
+                    catalog=catalog,
+                    key=KEY,
+                    issuer_id="ctq",
+                    now=NOW,
+                    actor="t",
+                    workers=workers,
+                    chunk_size=chunk_size,
+                )
+            )
+            issued = [r for r in results if r.outcome is RowOutcome.ISSUED]
+            assert registry.count() == len(issued) == 67
+            assert {r.id for r in registry.list()} == {r.credential_id for r in issued}
+            assert len(registry.audit()) == 67
+            runs[workers] = outcomes(results)
+    assert runs[1] == runs[2]
+    assert [row for row, _, _ in runs[2]] == list(range(2, 72))
+    skipped = [r for r in runs[2] if r[1] is RowOutcome.SKIPPED]
+    assert skipped == [(12, RowOutcome.SKIPPED, "same award as row 4")]
+    assert [r[0] for r in runs[2] if r[1] is RowOutcome.ERROR] == [5, 42]
+
+
+def test_workers_bake_every_issued_credential_into_its_image(
+    tmp_path: Path, catalog: Catalog, shared_contexts: object
+) -> None:
+    from openbadge_ctq.bake import unbake_png
+
+    art = (Path(__file__).resolve().parents[2] / "issuers/ctq/images/wpi-colleagues.png").read_bytes()
+    with Registry(f"sqlite:///{tmp_path / 'r.sqlite'}") as registry:
+        results = list(
+            issue_many(
+                parse_roster(mixed_roster(12)).rows,
+                registry=registry,
+                catalog=catalog,
+                key=KEY,
+                issuer_id="ctq",
+                now=NOW,
+                actor="t",
+                workers=2,
+                chunk_size=4,
+                bake={CTQ: art},
+            )
+        )
+    issued = [r for r in results if r.outcome is RowOutcome.ISSUED]
+    assert len(issued) == 10
+    for result in issued:
+        assert result.baked is not None and result.record is not None
+        assert unbake_png(result.baked).payload.strip() == result.record.document.strip()
+    report = verify(issued[0].baked, now=NOW + timedelta(days=1))
+    assert report.verified, report.to_json()
+    assert all(r.baked is None for r in results if r.outcome is not RowOutcome.ISSUED)
+
+
+def test_a_row_that_fails_in_the_worker_is_an_error_and_is_not_recorded(tmp_path: Path, catalog: Catalog) -> None:
+    with Registry(f"sqlite:///{tmp_path / 'r.sqlite'}") as registry:
+        results = list(
+            issue_many(
+                parse_roster(roster(f"a@example.org,,{CTQ},,,,,,,", f"b@example.org,,{CTQ},,,,,,,")).rows,
+                registry=registry,
+                catalog=catalog,
+                key=KEY,
+                issuer_id="ctq",
+                now=NOW,
+                actor="t",
+                workers=2,
+                bake={CTQ: b"this is not an image"},
+            )
+        )
+        assert [r.outcome for r in results] == [RowOutcome.ERROR, RowOutcome.ERROR]
+        assert all("PNG" in (r.reason or "") or "SVG" in (r.reason or "") for r in results), outcomes(results)
+        assert registry.count() == 0 and registry.audit() == []
+
+
+def test_should_stop_ends_the_run_at_a_chunk_boundary_with_every_recorded_row_reported(
+    tmp_path: Path, catalog: Catalog
+) -> None:
+    reported: list[RowResult] = []
+    with Registry(f"sqlite:///{tmp_path / 'r.sqlite'}") as registry:
+        for result in issue_many(
+            parse_roster(roster(*(f"s{i}@example.org,,{CTQ},,,,,,," for i in range(100)))).rows,
+            registry=registry,
+            catalog=catalog,
+            key=KEY,
+            issuer_id="ctq",
+            now=NOW,
+            actor="t",
+            workers=2,
+            chunk_size=8,
+            should_stop=lambda: len(reported) >= 20,
+        ):
+            reported.append(result)
+        assert 20 <= len(reported) < 100
+        assert len(reported) % 8 == 0  # whole chunks
+        assert {r.id for r in registry.list()} == {r.credential_id for r in reported}
+
+
+def test_a_full_database_stops_the_run_with_every_reported_row_recorded(tmp_path: Path, catalog: Catalog) -> None:
+    from sqlalchemy import Connection, event
+
+    from openbadge_ctq.errors import StoreError
+
+    with Registry(f"sqlite:///{tmp_path / 'r.sqlite'}") as registry:
+        reported: list[RowResult] = []
+        engine = registry._db.engine
+
+        # once two chunks are reported, cap every new transaction's file size: the next insert fails with a real
+        # SQLITE_FULL ("database or disk is full")
+        @event.listens_for(engine, "begin")
+        def cap(conn: Connection) -> None:
+            if len(reported) >= 16:
+                conn.exec_driver_sql("PRAGMA max_page_count = 1")
+
+        with pytest.raises(StoreError, match="full"):
+            for result in issue_many(
+                parse_roster(roster(*(f"f{i}@example.org,,{CTQ},,,,,,," for i in range(64)))).rows,
+                registry=registry,
+                catalog=catalog,
+                key=KEY,
+                issuer_id="ctq",
+                now=NOW,
+                actor="t",
+                chunk_size=8,
+            ):
+                reported.append(result)
+        event.remove(engine, "begin", cap)
+        assert len(reported) == 16
+        records = registry.list()
+        assert {r.id for r in records} == {r.credential_id for r in reported}
+        assert len(registry.audit()) == len(records)  # no credential without its audit line, none half-written

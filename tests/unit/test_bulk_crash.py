@@ -129,7 +129,7 @@ def test_ctrl_c_stops_cleanly_and_the_rerun_finishes(tmp_path: Path) -> None:
         done = registry.count()
         assert 100 <= done < rows
         assert f"Interrupted after {done} of {rows} rows; every finished row is recorded." in err.decode()
-        assert "Stopping after the current row" in err.decode()
+        assert "Stopping after the rows under way" in err.decode()
         partial = json.loads(report.read_text(encoding="utf-8"))
         assert partial["complete"] is False and len(partial["rows"]) == done
         assert {r["credentialId"] for r in partial["rows"]} == {r.id for r in registry.list()}

@@ -919,3 +919,16 @@ def test_duplicate_json_keys_are_refused(tree: Tree) -> None:
     tree.profile_file.write_text(text.replace('"id": "ctq",', '"id": "ctq", "id": "ctq2",'), encoding="utf-8")
     err = tree.error()
     assert err.message.endswith("expected each key once per object, found 'id' twice")
+
+
+def test_a_catalog_survives_pickling_for_worker_processes() -> None:
+    import pickle
+
+    catalog = load_catalog()
+    copy = pickle.loads(pickle.dumps(catalog))
+    assert copy == catalog
+    assert copy.achievement("writing-publicly-to-influence-colleagues") == catalog.achievement(
+        "writing-publicly-to-influence-colleagues"
+    )
+    with pytest.raises(TypeError):
+        copy.organizations["x"] = copy.organizations["ctq"]  # type: ignore[index]
