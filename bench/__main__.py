@@ -14,6 +14,7 @@ when it declines). Once :func:`openbadge_ctq.jsonld.canonicalize` takes ``engine
 from __future__ import annotations
 
 import argparse
+import base64
 import functools
 import hashlib
 import importlib.metadata
@@ -356,6 +357,21 @@ def run(quick: bool, bulk_rows: int = 50_000) -> list[Result]:
             goal=GOAL_JWT_VERIFY,
             peers=PEERS["jwt-verify"],
             note="parse + Ed25519 verify + claim checks (no schema, no key resolution)",
+        )
+        signing_input, _, signature = token.rpartition(".")
+        message = signing_input.encode("ascii")
+        raw_signature = base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))
+        add(
+            f"  bound: Ed25519 alone, sign {len(message):,} bytes — {label}",
+            functools.partial(key.sign, message),
+            None,
+            note="the signature over the JWT signing input and nothing else: the ceiling for VC-JWT sign",
+        )
+        add(
+            f"  bound: Ed25519 alone, verify {len(message):,} bytes — {label}",
+            functools.partial(public.verify, raw_signature, message),
+            None,
+            note="the ceiling for VC-JWT verify",
         )
         rsa_token = sign_jwt(doc, rsa_key, embed_jwk=True)
         if public_key_to_jwk(rsa_public)["kty"] != "RSA" or not verify_signature(decode_compact(rsa_token), rsa_public):

@@ -83,3 +83,25 @@ def test_serve_issuer_loads_the_key_from_the_badge_home(tmp_path: Path, monkeypa
     monkeypatch.delenv("BADGE_PASSPHRASE")
     with pytest.raises(InputError, match="BADGE_PASSPHRASE"):
         build_settings(ServeConfig(home=str(tmp_path), issuer="ctq"))
+
+
+@pytest.mark.allow_hosts(["127.0.0.1"])
+def test_serve_turns_nagle_off_on_the_socket_uvicorn_binds_for_several_workers() -> None:
+    import socket
+
+    import uvicorn
+
+    from openbadge_ctq_cli.commands.serve import tcp_nodelay
+
+    config = uvicorn.Config("openbadge_ctq.web.factory:app_from_env", host="127.0.0.1", port=0, workers=2)
+    with tcp_nodelay(uvicorn.config.Config):
+        sock = config.bind_socket()
+    try:
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+    finally:
+        sock.close()
+    plain = config.bind_socket()  # restored afterwards: uvicorn's own behaviour (Nagle on)
+    try:
+        assert plain.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 0
+    finally:
+        plain.close()
