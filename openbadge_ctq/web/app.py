@@ -143,8 +143,8 @@ class _Service:
         return response
 
     def error_page(self, request: Request, status: int, heading: str, message: str) -> Response:
-        if wants_json(request):
-            return JSONResponse({"type": "about:blank", "title": heading, "status": status, "detail": message}, status)
+        if wants_json(request) or _is_api_path(request.url.path):
+            return _problem(status, heading, message)
         return self.page(request, "error.html", status, heading=heading, message=message)
 
     def rate_limited(self, request: Request, cost: float = 1.0) -> Response | None:
@@ -351,6 +351,8 @@ class _Service:
             return _problem(400, "Bad Request", "the body must be a JSON object with a 'verifiableCredential' member")
         if not isinstance(credential, dict | str):
             return _problem(400, "Bad Request", "'verifiableCredential' must be a JSON object or a compact JWT")
+        if not isinstance(body.get("options", {}), dict):
+            return _problem(400, "Bad Request", "'options' must be a JSON object")
         report = await run_in_threadpool(self.run_verify, credential, None)
         result = verification_result(report)
         verdict = self.judge(report)
@@ -440,7 +442,11 @@ class _Service:
             404: "There is nothing at this address. Go to the verification page to check a credential.",
             405: "This address does not accept that kind of request.",
         }.get(status, "The request could not be handled.")
-        return self.error_page(request, status, headings.get(status, "Error"), message)
+        response = self.error_page(request, status, headings.get(status, "Error"), message)
+        # Starlette's 405 carries the ``Allow`` header (RFC 9110 requires it); keep it and any other.
+        if isinstance(exc, HTTPException) and exc.headers:
+            response.headers.update(exc.headers)
+        return response
 
     async def server_error(self, request: Request, exc: Exception) -> Response:
         # Starlette's error middleware sits outside ours, so this response gets the security headers here.
@@ -454,7 +460,7 @@ class _Service:
     ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         path = str(scope.get("path", ""))
-        if _accepts_json(headers.get("accept", "")) or path.startswith(("/credentials", "/presentations")):
+        if _accepts_json(headers.get("accept", "")) or _is_api_path(path):
             body = json.dumps(
                 {"type": "about:blank", "title": "Content Too Large", "status": status, "detail": message}
             )
@@ -471,6 +477,11 @@ class _Service:
         finally:
             if self.registry is not None:
                 self.registry.close()
+
+
+def _is_api_path(path: str) -> bool:
+    """The VC API's addresses: their errors are JSON problem details whatever the ``Accept`` header says."""
+    return path.startswith(("/credentials", "/presentations"))
 
 
 def _accepts_json(accept: str) -> bool:
@@ -503,6 +514,14 @@ def _problem(status: int, title: str, detail: str) -> JSONResponse:
 
 
 async def _json_body(request: Request) -> Any:
+    """The VC API request body, parsed; or a 415/400 problem response.
+
+    Only JSON media types (``application/json``, ``application/*+json``) are read: a ``text/plain`` or form body
+    is what a cross-site page can send without a CORS preflight, so it is refused before it is parsed.
+    """
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media != "application/json" and not (media.startswith("application/") and media.endswith("+json")):
+        return _problem(415, "Unsupported Media Type", "send the body as JSON (Content-Type: application/json)")
     try:
         return json.loads(await request.body())
     except (ValueError, UnicodeDecodeError):

@@ -113,7 +113,8 @@ class _Host:
             from ..registry import Registry
 
             self.registry = Registry(self.settings.registry_url, migrate=False)
-        for candidate in (own_url, f"urn:uuid:{name}"):
+        # ``name`` is the last segment of the credential's URL, its UUID, or (with a colon) its whole id (a URN).
+        for candidate in (own_url, name if ":" in name else f"urn:uuid:{name}"):
             found = self.registry.find(credential_id=candidate)
             if found is not None:
                 return found
@@ -123,8 +124,6 @@ class _Host:
 
     async def credential(self, request: Request) -> Response:
         name = request.path_params["name"]
-        if not _safe_name(name):
-            return _not_found("no credential with this id is hosted here")
         html = prefers_html(request.headers.get("accept", "")) and request.query_params.get("format") != "json"
         own_url = str(request.url.replace(query="", fragment=""))
         record = await run_in_threadpool(self.record, own_url, name)
@@ -139,6 +138,8 @@ class _Host:
                 )
                 return Response(page, media_type="text/html; charset=utf-8", headers={"vary": "accept"})
             return self._document(record.document, jwt=record.format == "ob3-jwt")
+        if not _safe_name(name):  # only the registry is asked about names that are not plain file names
+            return _not_found("no credential with this id is hosted here")
         stem = name.removesuffix(".json").removesuffix(".jwt").removesuffix(".html")
         if html:
             page_bytes = await run_in_threadpool(self.read, f"credentials/{stem}.html")

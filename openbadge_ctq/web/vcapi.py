@@ -99,6 +99,9 @@ def issue_from_template(body: Any, issuer: IssuerConfig, *, now: datetime) -> JS
         raise ApiError(400, "Bad Request", "'options' must be a JSON object")
     if "proof" in credential:
         raise ApiError(400, "Bad Request", "the credential already has a proof; send an unsigned credential")
+    wanted = options.get("credentialId")
+    if "credentialId" in options and not (isinstance(wanted, str) and wanted):
+        raise ApiError(400, "Bad Request", "'options.credentialId' must be a non-empty string")
     issuer_id = _issuer_of(credential)
     if issuer_id != issuer.issuer_id:
         raise ApiError(
@@ -108,8 +111,7 @@ def issue_from_template(body: Any, issuer: IssuerConfig, *, now: datetime) -> JS
         )
     doc: JSONObject = dict(credential)
     if "id" not in doc:
-        wanted = options.get("credentialId")
-        doc["id"] = wanted if isinstance(wanted, str) and wanted else f"urn:uuid:{uuid.uuid4()}"
+        doc["id"] = wanted if isinstance(wanted, str) else f"urn:uuid:{uuid.uuid4()}"
     doc.setdefault("validFrom", format_datetime(now))
     kind = schema_kind_for(doc)
     if kind is None:
@@ -158,6 +160,9 @@ def verify_presentation(body: Any, *, fetcher: Fetcher, now: datetime) -> dict[s
     if "VerifiablePresentation" not in _as_list(vp.get("type")):
         raise ApiError(400, "Bad Request", "the presentation's type must include VerifiablePresentation")
     challenge, domain = options.get("challenge"), options.get("domain")
+    for name in ("challenge", "domain"):
+        if name in options and not isinstance(options[name], str):
+            raise ApiError(400, "Bad Request", f"'options.{name}' must be a string")
     errors: list[dict[str, str]] = []
     checks: list[str] = []
     proofs = [p for p in _as_list(vp.get("proof")) if isinstance(p, Mapping)]
