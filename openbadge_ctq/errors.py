@@ -112,13 +112,19 @@ class JsonLdError(BadgeError):
 
 
 class FetchError(BadgeError):
-    """A URL could not be fetched: refused (offline, private address, not https), timeout, too large, bad status."""
+    """A URL could not be fetched: refused (offline, private address, not https), timeout, too large, bad status.
+
+    ``offline`` is True only when nothing was fetched because the caller chose not to use the network (the
+    ``OFFLINE`` fetcher, or a saved-copy map without the URL). Verifiers warn instead of failing for those; they
+    must never decide that from the message, which can carry text a server chose (a redirect target, a header).
+    """
 
     code = "fetch_error"
 
-    def __init__(self, message: str, *, url: str = "", hint: str | None = None) -> None:
+    def __init__(self, message: str, *, url: str = "", hint: str | None = None, offline: bool = False) -> None:
         super().__init__(message, hint=hint)
         self.url = url
+        self.offline = offline
 
 
 class StoreError(BadgeError):

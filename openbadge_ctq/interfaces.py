@@ -46,6 +46,7 @@ class OfflineFetcher:
             f"{url} is not available offline",
             url=url,
             hint="serve it from a saved copy with --url-map PREFIX=PATH, or allow the network",
+            offline=True,
         )
 
 

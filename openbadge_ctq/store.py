@@ -47,7 +47,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final
 
-from .atomicfile import write_atomic
+from .atomicfile import fsync_dir, write_atomic
 from .errors import InputError, KeyMaterialError, StoreError, UnsupportedError
 from .keys import (
     MIN_RSA_BITS,
@@ -268,10 +268,27 @@ class KeyStore:
         )
         document = _record_to_json(record)
         document["privateKeyPem"] = pem.decode("ascii")
+        older = [
+            r for r in self.list(issuer_id) if r.key_id != key_id and r.type == kind and r.status == KeyStatus.ACTIVE
+        ]
         self._write(path, document, create=True)
-        for older in self.list(issuer_id):
-            if older.key_id != key_id and older.type == kind and older.status == KeyStatus.ACTIVE:
-                self.retire(issuer_id, older.key_id, now=created)
+        retired: builtins.list[tuple[KeyRecord, dict[str, Any]]] = []
+        for previous in older:
+            try:
+                _, before = self._read(previous.path)
+                self.retire(issuer_id, previous.key_id, now=created)
+            except StoreError as exc:
+                # all or nothing: a rotation that cannot retire the old key keeps the old key and not the new one
+                path.unlink(missing_ok=True)
+                fsync_dir(path.parent)
+                for undo, undo_document in retired:
+                    self._write(undo.path, undo_document, create=False)
+                raise StoreError(
+                    f"could not retire key {previous.label}, so the new key {record.label} was not kept "
+                    f"(nothing changed): {exc.message}",
+                    hint=exc.hint,
+                ) from exc
+            retired.append((previous, before))
         return record
 
     def retire(self, issuer_id: str, key_id: str, *, now: datetime | None = None) -> KeyRecord:

@@ -7,13 +7,14 @@ from pathlib import Path
 import click
 
 from openbadge_ctq.bake import MAX_PAYLOAD_BYTES, MAX_PNG_BYTES, bake_image, unbake_image
-from openbadge_ctq.errors import InputError
+from openbadge_ctq.errors import InputError, StoreError
 from openbadge_ctq.qr import qr_png, qr_svg
 from openbadge_ctq.share import read_credential, share_links, verification_url_for
 
 from ..common import catalog_for, read_source
 from ..context import app
 from ..render import emit_json, json_option
+from .registry import write_file
 
 __all__ = ["bake", "certificate", "qr", "share", "unbake"]
 
@@ -33,6 +34,14 @@ def _read_text(path: Path, limit: int, what: str) -> str:
         return _read(path, limit, what).decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError(f"{path}: the {what} is not UTF-8 text") from None
+
+
+def _write_out(out: Path, data: bytes) -> None:
+    """Write an output file atomically: a full disk leaves the earlier file (re-baking in place: the art) as it was."""
+    try:
+        write_file(out, data)
+    except OSError as exc:
+        raise StoreError(f"cannot write {out}: {exc.strerror or exc}") from None
 
 
 def _credential(source: str) -> dict[str, object]:
@@ -64,7 +73,7 @@ def bake(image: Path, credential: Path, out: Path, ob_version: str | None, as_js
         ob_version=int(ob_version) if ob_version else None,
         name=str(image),
     )
-    out.write_bytes(baked)
+    _write_out(out, baked)
     found = unbake_image(baked, name=str(out))
     if as_json:
         emit_json({"output": str(out), **found.to_json()})
@@ -83,7 +92,7 @@ def unbake(image: Path, out: Path | None, as_json: bool) -> None:
     """Print the credential baked into IMAGE (PNG or SVG): JSON, a JWT, or an Open Badges 2.0 hosted URL."""
     found = unbake_image(_read(image, MAX_PNG_BYTES, "image"), name=str(image))
     if out is not None:
-        out.write_text(found.payload + "\n", encoding="utf-8")
+        _write_out(out, (found.payload + "\n").encode("utf-8"))
     if as_json:
         emit_json({**found.to_json(), "payload": found.payload, **({"output": str(out)} if out else {})})
     elif out is None:
@@ -106,7 +115,7 @@ def qr(target: str, out: Path, url: str | None, as_json: bool) -> None:
         url = target
     else:
         url = verification_url_for(_credential(target), url)
-    out.write_bytes(qr_png(url) if suffix == ".png" else qr_svg(url))
+    _write_out(out, qr_png(url) if suffix == ".png" else qr_svg(url))
     if as_json:
         emit_json({"output": str(out), "url": url, "format": suffix[1:]})
     else:
@@ -141,7 +150,7 @@ def certificate(
     doc = _credential(credential)
     verification_url = verification_url_for(doc, url)
     art = None if no_art else catalog_badge_art(catalog_for(app(ctx)), doc)
-    out.write_bytes(certificate_pdf(doc, verification_url=verification_url, badge_svg=art, hours=hours, paper=paper))
+    _write_out(out, certificate_pdf(doc, verification_url=verification_url, badge_svg=art, hours=hours, paper=paper))
     if as_json:
         emit_json({"output": str(out), "verificationUrl": verification_url, "art": art is not None})
     else:

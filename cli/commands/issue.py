@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from openbadge_ctq.bake import bake_image
+from openbadge_ctq.errors import StoreError
 from openbadge_ctq.identity import Recipient
 from openbadge_ctq.issue import FORMATS
 from openbadge_ctq.issue_ob2 import FORMATS as OB2_FORMATS
@@ -21,7 +22,7 @@ from ..common import badge_art, catalog_for, now_or, parse_moment, signing_key
 from ..context import app
 from ..render import emit_json, json_option
 from .ob2 import issue_ob2_command_body
-from .registry import actor_name, actor_option, db_option, open_registry
+from .registry import actor_name, actor_option, db_option, open_registry, write_file
 
 _ALG_KEY = {"EdDSA": KeyType.ED25519, "RS256": KeyType.RSA, "ES256": KeyType.P256}
 
@@ -267,12 +268,22 @@ def issue(
             narrative=narrative,
         ).record
     qr_url = verification_url_for(issued.credential, verification_url) if qr_out is not None else None
+    outputs: list[tuple[Path, bytes]] = []
     if out is not None:
-        out.write_text(issued.document, encoding="utf-8")
+        outputs.append((out, issued.document.encode("utf-8")))
     if bake_out is not None and art is not None:
-        bake_out.write_bytes(bake_image(art, issued.document, ob_version=3))
+        outputs.append((bake_out, bake_image(art, issued.document, ob_version=3)))
     if qr_out is not None and qr_url is not None:
-        qr_out.write_bytes(qr_png(qr_url) if qr_out.suffix.lower() == ".png" else qr_svg(qr_url))
+        outputs.append((qr_out, qr_png(qr_url) if qr_out.suffix.lower() == ".png" else qr_svg(qr_url)))
+    for path, data in outputs:
+        try:
+            write_file(path, data)  # atomic: a full disk leaves an earlier file as it was
+        except OSError as exc:
+            raise StoreError(
+                f"credential {issued.id} is issued and recorded, but {path} could not be written: "
+                f"{exc.strerror or exc}",
+                hint=f"free some disk space, then: badge show {issued.id} --out {path}",
+            ) from None
     if as_json:
         emit_json(
             {

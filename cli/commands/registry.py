@@ -173,6 +173,34 @@ def list_credentials(
     )
 
 
+@click.command("show")
+@click.argument("credential_id", metavar="ID")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the credential exactly as issued to this file (atomically) instead of printing it.",
+)
+@db_option
+@json_option
+@click.pass_context
+def show(ctx: click.Context, credential_id: str, out: Path | None, db_url: str | None, as_json: bool) -> None:
+    """Print a recorded credential exactly as it was issued (pretty JSON, or the compact JWT), e.g. to hand it out
+    again or to rewrite a file a failed run could not write."""
+    with open_registry(app(ctx), db_url) as registry:
+        record = registry.get(credential_id)
+    if out is not None:
+        try:
+            write_file(out, record.document.encode("utf-8"))
+        except OSError as exc:
+            raise StoreError(f"cannot write {out}: {exc.strerror or exc}") from None
+    if as_json:
+        emit_json({**record.to_json(include_document=True), "out": str(out) if out else None})
+    elif out is None:
+        click.echo(record.document.rstrip("\n"))
+    else:
+        click.echo(f"Wrote {record.id} ({record.state.value}) to {out}")
+
+
 def _state_command(name: str, verb: str, help_text: str, *, reason_required: bool) -> click.Command:
     @click.command(name, help=help_text)
     @click.argument("credential_id", metavar="ID")
@@ -298,5 +326,5 @@ def publish(
         )
 
 
-REGISTRY_COMMANDS: list[click.Command] = [list_credentials, revoke, suspend, reinstate, status]
+REGISTRY_COMMANDS: list[click.Command] = [list_credentials, show, revoke, suspend, reinstate, status]
 """Add these to ``ALL_COMMANDS`` in ``cli/commands/__init__.py``."""

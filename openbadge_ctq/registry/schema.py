@@ -259,6 +259,21 @@ def _engine(url: URL) -> Engine:
         ) from None
 
 
+def _sqlite_file(url: URL) -> Path | None:
+    database = url.database or ""
+    if url.get_backend_name() != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database).expanduser()
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
 class Database:
     """An engine with the registry's transaction rules; every database error becomes a StoreError."""
 
@@ -266,6 +281,10 @@ class Database:
         self.url = normalize_url(url)
         self.engine = _engine(self.url)
         self.dialect = self.engine.dialect.name
+        # SQLite in WAL mode goes on writing into a file that was deleted or moved while open: every write checks,
+        # under the write lock and before committing, that the path still names the file it opened
+        self._file = _sqlite_file(self.url)
+        self._identity = _file_identity(self._file) if self._file is not None else None
 
     @property
     def display_url(self) -> str:
@@ -290,6 +309,15 @@ class Database:
             conn.execution_options(**{_WRITE: True})
             with conn.begin():
                 yield conn
+                self._check_file()
+
+    def _check_file(self) -> None:
+        if self._file is None or _file_identity(self._file) == self._identity:
+            return
+        raise StoreError(
+            f"registry {self._file} was deleted or moved while in use, so nothing was recorded",
+            hint="put the file back (with its -wal and -shm files) and run the command again",
+        )
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

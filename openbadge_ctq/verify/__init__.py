@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..bake import unbake_png, unbake_svg
-from ..errors import BadgeError
+from ..errors import BadgeError, InputError
 from ..interfaces import OFFLINE, Fetched, Fetcher, JSONObject
 from ..jsonld import ContextLoader
 from ..timefmt import parse_datetime
@@ -23,7 +23,7 @@ from .sniff import load_source, sniff
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CHECK_IDS", "INTERNAL_ERROR", "Check", "Status", "VerificationReport", "verify"]
+__all__ = ["CHECK_IDS", "INTERNAL_ERROR", "MAX_CLOCK_SKEW", "Check", "Status", "VerificationReport", "verify"]
 
 SchemaValidator = Callable[[Mapping[str, Any]], list[tuple[str, str]] | None]
 StatusChecker = Callable[[JSONObject, Options], Iterable[Check]]
@@ -37,6 +37,24 @@ def _now(now: datetime | str | None) -> datetime:
     if now.tzinfo is None:
         raise TypeError("now must be timezone-aware (e.g. datetime(2026, 1, 1, tzinfo=UTC))")
     return now
+
+
+MAX_CLOCK_SKEW = timedelta(days=1)
+"""The largest ``max_clock_skew`` accepted. More is not a clock being off: judge at another moment with ``now=``."""
+
+
+def _skew(value: Any) -> timedelta:
+    if not isinstance(value, timedelta):
+        raise TypeError(
+            f"max_clock_skew must be a datetime.timedelta (e.g. timedelta(minutes=5)), not {type(value).__name__}"
+        )
+    if value < timedelta(0) or value > MAX_CLOCK_SKEW:
+        raise InputError(
+            f"max_clock_skew must be between 0 and {MAX_CLOCK_SKEW} (a tolerance for clocks that are slightly off), "
+            f"found {value}",
+            hint="timedelta(300) is 300 days: write timedelta(seconds=300); use now= to verify as of another time",
+        )
+    return value
 
 
 def _failed(fmt: str, message: str) -> VerificationReport:
@@ -67,14 +85,21 @@ def verify(
         allow_remote_contexts: fetch unknown JSON-LD contexts through ``fetcher``. Off by default.
         strict_binding: fail, instead of warn, when the key is only self-asserted (JWT ``jwk`` header or the
             ``https://issuer#z6Mk…`` convention) and not published by the issuer.
-        max_clock_skew: tolerance for validFrom/validUntil.
+        max_clock_skew: tolerance for clocks that are slightly off, applied to validFrom/validUntil (VC 1.1:
+            issuanceDate/expirationDate), the JWT ``nbf``/``exp`` claims and OB 2.0 issuedOn/expires; both ends are
+            inclusive. A ``timedelta`` from 0 to :data:`MAX_CLOCK_SKEW` (one day).
         schema_validator: overrides the JSON Schema check (default: our OB 3.0 schemas).
         status_checker: overrides the credentialStatus check (default: Bitstring Status List and 1EdTech
             Revocation List through ``fetcher``).
+
+    Raises:
+        TypeError: misuse: a fetcher without ``fetch``, a naive ``now``, a ``max_clock_skew`` that is not a timedelta.
+        InputError: ``now`` is not an ISO 8601 date-time, or ``max_clock_skew`` is negative or more than one day.
     """
     if not isinstance(fetcher, Fetcher):
         raise TypeError("fetcher must have a fetch(url, *, accept, trusted_only) method")
     moment = _now(now)
+    max_clock_skew = _skew(max_clock_skew)
     if schema_validator is None:
         schema_validator = _default_schema_validator()
     options = Options(

@@ -28,7 +28,7 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from ..errors import BadgeError, InputError
+from ..errors import BadgeError, FetchError, InputError
 from ..identity import identity_matches
 from ..interfaces import Fetched, JSONObject, OfflineFetcher
 from ..keys import public_key_from_pem
@@ -737,7 +737,8 @@ def _dates(ctx: _Ctx) -> None:
 
 
 def _unreachable(ctx: _Ctx, url: str, exc: BadgeError) -> None:
-    offline = isinstance(ctx.options.fetcher, OfflineFetcher) or "not available offline" in exc.message
+    # decided by the error's type, never by its message: a message can quote a server (a redirect target)
+    offline = isinstance(ctx.options.fetcher, OfflineFetcher) or (isinstance(exc, FetchError) and exc.offline)
     if offline:
         ctx.add("status", Status.WARN, f"status not checked: the revocation list {url} is not available offline")
     else:

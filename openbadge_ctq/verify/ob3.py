@@ -7,10 +7,11 @@ depend on it into SKIP with a reason.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -274,7 +275,35 @@ def _first_duplicate(node: Any, pointer: str = "") -> str:
     return ""
 
 
-def _dates(ctx: Ctx) -> None:
+def _numeric_date(value: Any) -> float | None:
+    """A JWT NumericDate (seconds since the epoch), or None for anything else (``jwt.claims`` reports those)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def _show_numeric_date(value: float) -> str:
+    try:
+        return datetime.fromtimestamp(value, UTC).isoformat().replace("+00:00", "Z")
+    except (OverflowError, OSError, ValueError):
+        return str(value)
+
+
+def _jwt_window(claims: Mapping[str, Any] | None, now: datetime, skew: timedelta) -> str | None:
+    """Why the JWT's own ``nbf``/``exp`` claims (RFC 7519) refuse ``now``, or None. They bind even when the
+    credential has no validFrom/validUntil (an ``exp`` without ``validUntil`` must still expire the JWT)."""
+    if not claims:
+        return None
+    moment, slack = now.timestamp(), skew.total_seconds()
+    nbf, exp = _numeric_date(claims.get("nbf")), _numeric_date(claims.get("exp"))
+    if nbf is not None and moment + slack < nbf:
+        return f"not yet valid: the JWT 'nbf' claim is {_show_numeric_date(nbf)}"
+    if exp is not None and moment - slack > exp:
+        return f"expired: the JWT 'exp' claim is {_show_numeric_date(exp)}"
+    return None
+
+
+def _dates(ctx: Ctx, jwt_claims: Mapping[str, Any] | None = None) -> None:
     doc = ctx.credential
     now = ctx.options.now
     skew = ctx.options.max_clock_skew
@@ -292,6 +321,8 @@ def _dates(ctx: Ctx) -> None:
         ctx.add("dates", Status.FAIL, f"not yet valid: valid from {doc[start_name]}", f"/{start_name}")
     elif end is not None and now - skew > end:
         ctx.add("dates", Status.FAIL, f"expired on {doc[end_name]}", f"/{end_name}")
+    elif (refused := _jwt_window(jwt_claims, now, skew)) is not None:
+        ctx.add("dates", Status.FAIL, refused)
     else:
         until = f" until {doc[end_name]}" if end is not None else ""
         ctx.add("dates", Status.PASS, f"valid from {doc[start_name]}{until}")
@@ -445,7 +476,7 @@ def run_jwt(token: str, options: Options, nested: Callable[[Any, Options], Any])
         ctx.add("jwt.claims", Status.WARN, message)
     if not errors and not warnings:
         ctx.add("jwt.claims", Status.PASS, "iss, jti, sub, nbf and exp agree with the credential")
-    _dates(ctx)
+    _dates(ctx, parsed.payload)
     _status(ctx)
     _recipient(ctx)
     _endorsements(ctx, nested)

@@ -15,6 +15,7 @@ from typing import Any
 from ..errors import BadgeError, FetchError
 from ..interfaces import JSONObject, OfflineFetcher
 from ..status import decode_bitstring, get_bit
+from ..timefmt import parse_datetime
 from .ob3 import Ctx, Options, _as_list, check_di_proof, issuer_id
 from .report import Check, Status
 
@@ -36,7 +37,8 @@ def _fetch_json(url: str, options: Options) -> Any:
 
 
 def _unreachable(url: str, exc: BadgeError, options: Options, pointer: str) -> Check:
-    offline = isinstance(options.fetcher, OfflineFetcher) or "not available offline" in exc.message
+    # decided by the error's type, never by its message: a message can quote a server (a redirect target)
+    offline = isinstance(options.fetcher, OfflineFetcher) or (isinstance(exc, FetchError) and exc.offline)
     if offline:
         return Check(
             id="status",
@@ -95,6 +97,9 @@ def _bitstring(entry: Mapping[str, Any], credential: JSONObject, options: Option
             pointer=pointer,
             message=f"status list {url} is issued by {issuer_id(list_vc)}, not by the credential's issuer",
         )
+    outside = _outside_validity(list_vc, options)
+    if outside is not None:
+        return Check(id="status", status=Status.FAIL, pointer=pointer, message=f"status list {url} {outside}")
     subject = _as_list(list_vc.get("credentialSubject"))
     subject0 = subject[0] if subject and isinstance(subject[0], Mapping) else {}
     list_purposes = _as_list(subject0.get("statusPurpose"))
@@ -114,6 +119,21 @@ def _bitstring(entry: Mapping[str, Any], credential: JSONObject, options: Option
         word = {"revocation": "revoked", "suspension": "suspended"}.get(str(purpose), f"flagged ({purpose})")
         return Check(id="status", status=Status.FAIL, pointer=pointer, message=f"the credential is {word}")
     return Check(id="status", status=Status.PASS, pointer=pointer, message=f"not {purpose}-flagged in {url}")
+
+
+def _outside_validity(list_vc: Mapping[str, Any], options: Options) -> str | None:
+    """Why the status list credential is not valid now (its own validFrom/validUntil, widened by the clock skew),
+    or None. An expired list must not be trusted: it could be an old copy served again to hide a revocation."""
+    try:
+        start = list_vc.get("validFrom")
+        if start is not None and parse_datetime(start, what="validFrom") > options.now + options.max_clock_skew:
+            return f"is not valid before {start}"
+        end = list_vc.get("validUntil")
+        if end is not None and parse_datetime(end, what="validUntil") < options.now - options.max_clock_skew:
+            return f"expired at {end} (the issuer must publish a fresh one)"
+    except BadgeError as exc:
+        return f"has an unreadable validity period: {exc.message}"
+    return None
 
 
 def _revocation_list(entry: Mapping[str, Any], credential: JSONObject, options: Options, pointer: str) -> Check:

@@ -193,3 +193,37 @@ def test_publishing_needs_a_base_url_and_a_key(tmp_path: Path) -> None:
     )
     assert result.exit_code == 3
     assert "issuer 'riverbend' has no active ed25519 key" in result.stderr
+
+
+def test_an_expired_status_list_is_not_trusted(site: Site) -> None:
+    """A status list past its own validUntil could be an old copy served again to hide a revocation: status fails
+    (the clock skew option widens the window as for credentials)."""
+    from datetime import UTC, datetime
+
+    from openbadge_ctq.proofs import data_integrity
+
+    record = site.registry.issue(
+        load_catalog(), RIVERBEND_MC, Recipient(email="x@example.org"), site.key, now=NOW, actor="r", status="bitstring"
+    ).record
+    site.publish()
+    path = site.out / "status" / "revocation-1.json"
+    listed = json.loads(path.read_text(encoding="utf-8"))
+    unsigned = {k: v for k, v in listed.items() if k != "proof"}
+    unsigned["validUntil"] = (LATER + timedelta(minutes=30)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    resigned = data_integrity.sign(
+        unsigned,
+        site.key.private_key,
+        verification_method=listed["proof"][0]["verificationMethod"],
+        created=datetime(2026, 11, 23, tzinfo=UTC),
+    )
+    path.write_text(json.dumps(resigned), encoding="utf-8")
+    fetcher = UrlMapFetcher([(BASE, site.out)])
+    expired = verify(record.document, fetcher=fetcher, now=LATER + timedelta(hours=1))
+    assert not expired.verified
+    [(status, message)] = status_checks(expired)
+    assert status is Status.FAIL and "expired at" in message
+    assert verify(record.document, fetcher=fetcher, now=LATER).verified
+    widened = verify(
+        record.document, fetcher=fetcher, now=LATER + timedelta(hours=1), max_clock_skew=timedelta(hours=1)
+    )
+    assert widened.verified, widened.to_json()
