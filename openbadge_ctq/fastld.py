@@ -36,10 +36,12 @@ from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
+from .errors import JsonLdError
+
 if TYPE_CHECKING:
     from .jsonld import ContextLoader
 
-__all__ = ["canonicalize_fast", "clear_caches"]
+__all__ = ["MAX_HASH_WORK", "canonicalize_fast", "clear_caches"]
 
 ISSUER_DEPENDENT: Final = "https://www.w3.org/ns/credentials/issuer-dependent#"
 _RDF: Final = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -81,6 +83,14 @@ MAX_CONTEXT_URLS: Final = 10  # pyld's ContextResolver limit
 _MEMO_LIMIT: Final = 4096  # per active context: term lookups
 _DERIVED_LIMIT: Final = 256  # per active context: scoped contexts derived from it
 _COMPILED_LIMIT: Final = 64  # top-level context sets
+MAX_HASH_WORK: Final = 100_000
+"""RDFC-1.0 poison-graph guard: the most Hash N-Degree Quads work one canonicalisation may do, counted as
+1 + the blank node's quads per call and 1 + the issued identifiers per issuer copy (one per permutation). Blank
+nodes that share a first-degree hash (e.g. a clique of blank nodes linked by ``"id": "_:x"``) make the work grow
+factorially; a credential with a handful of identical sibling objects needs a few hundred units."""
+TOO_COMPLEX: Final = (
+    f"the document's blank nodes are too interlinked to canonicalise (RDFC-1.0 work limit of {MAX_HASH_WORK} exceeded)"
+)
 
 
 class _Decline(Exception):
@@ -1044,8 +1054,12 @@ def _permutations(elements: list[str]) -> Iterator[list[str]]:
                 left[elements[i]] = not left[elements[i]]
 
 
+class _TooComplex(Exception):
+    """Internal: the blank nodes need more than MAX_HASH_WORK units of Hash N-Degree Quads work."""
+
+
 class _Canonicalizer:
-    __slots__ = ("canonical", "hashes", "quads_of")
+    __slots__ = ("canonical", "hashes", "quads_of", "work")
 
     def __init__(self, quads: list[_Quad]) -> None:
         quads_of: dict[str, list[_Quad]] = {}
@@ -1073,6 +1087,13 @@ class _Canonicalizer:
         self.quads_of = quads_of
         self.hashes: dict[str, str] = {}
         self.canonical = _Issuer("_:c14n")
+        self.work = MAX_HASH_WORK
+
+    def spend(self, units: int) -> None:
+        """Count Hash N-Degree Quads work exactly as :mod:`openbadge_ctq.jsonld` counts it for pyld."""
+        self.work -= units
+        if self.work < 0:
+            raise _TooComplex
 
     def first_degree(self, node: str) -> str:
         found = self.hashes.get(node)
@@ -1103,6 +1124,7 @@ class _Canonicalizer:
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
     def n_degree(self, node: str, issuer: _Issuer) -> tuple[str, _Issuer]:
+        self.spend(1 + len(self.quads_of[node]))
         related_by_hash: dict[str, list[str]] = {}
         for s, p, o, g in self.quads_of[node]:
             for component, position in ((s, "s"), (o, "o"), (g, "g")):
@@ -1115,6 +1137,7 @@ class _Canonicalizer:
             chosen_path = ""
             chosen_issuer: _Issuer | None = None
             for permutation in _permutations(related_nodes):
+                self.spend(1 + len(issuer.existing))
                 issuer_copy = issuer.copy()
                 path = ""
                 recursion: list[str] = []
@@ -1193,6 +1216,10 @@ def canonicalize_fast(doc: Mapping[str, Any], *, loader: ContextLoader) -> str |
 
     ``doc`` must have a top-level ``@context`` that is a URL or an array of URLs, served by ``loader``. The
     context documents a loader serves are treated as immutable (call :func:`clear_caches` after changing one).
+
+    Raises:
+        JsonLdError: the blank nodes need more than :data:`MAX_HASH_WORK` of RDFC-1.0 work (the pyld path in
+            :mod:`openbadge_ctq.jsonld` counts the same work and refuses the same documents).
     """
     try:
         if not isinstance(doc, dict) or "@context" not in doc:
@@ -1203,5 +1230,7 @@ def canonicalize_fast(doc: Mapping[str, Any], *, loader: ContextLoader) -> str |
         walker.node(ctx, None, doc, "", top=True)
         quads = walker.quads
         return _Canonicalizer(quads).run(quads)
-    except (_Decline, RecursionError, TypeError, ValueError, KeyError, AttributeError):
+    except _TooComplex:
+        raise JsonLdError(TOO_COMPLEX) from None  # pyld would refuse it too, after more work
+    except (_Decline, RecursionError, OverflowError, TypeError, ValueError, KeyError, AttributeError):
         return None

@@ -18,9 +18,12 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from pyld import jsonld as _pyld
+from pyld.canon import URDNA2015 as _URDNA2015
+from pyld.context_resolver import ContextResolver as _ContextResolver
+from pyld.identifier_issuer import IdentifierIssuer as _IdentifierIssuer
 
 from .errors import FetchError, InputError, JsonLdError
-from .fastld import canonicalize_fast
+from .fastld import MAX_HASH_WORK, TOO_COMPLEX, canonicalize_fast
 from .interfaces import Fetcher, JSONObject
 from .resources import data_dir
 
@@ -34,7 +37,9 @@ __all__ = [
 ]
 
 ISSUER_DEPENDENT = "https://www.w3.org/ns/credentials/issuer-dependent#"
-_PYLD_INPUT_ERRORS = (TypeError, ValueError, KeyError, AttributeError, IndexError)
+# plain Python errors pyld raises on malformed input: OverflowError for integers beyond a double (JSON allows them),
+# RecursionError for documents nested deeper than the interpreter's recursion limit
+_PYLD_INPUT_ERRORS = (TypeError, ValueError, KeyError, AttributeError, IndexError, OverflowError, RecursionError)
 MAX_CONTEXT_BYTES = 1 << 20
 _KEYWORD_PREFIX = "@"
 
@@ -108,7 +113,7 @@ class ContextLoader:
                 raise JsonLdError(f"JSON-LD context {url} is larger than {MAX_CONTEXT_BYTES} bytes", term=url)
             try:
                 doc = json.loads(fetched.body)
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:  # RecursionError: nested too deeply
                 raise JsonLdError(f"JSON-LD context {url} is not valid JSON", term=url) from exc
             self._fetched[url] = doc
         return doc
@@ -150,15 +155,18 @@ def _translate(exc: Exception) -> JsonLdError:
 
 def find_pointer(doc: Any, *, key: str | None = None, value: str | None = None) -> str:
     """The RFC 6901 pointer of the first place ``key`` is used as a property (or ``value`` as a type/id)."""
-    for pointer, k, v in _walk(doc, ""):
-        if key is not None and k == key:
-            return pointer
-        if (
-            value is not None
-            and k in {"type", "@type", "id", "@id"}
-            and (v == value or (isinstance(v, list) and value in v))
-        ):
-            return pointer
+    try:
+        for pointer, k, v in _walk(doc, ""):
+            if key is not None and k == key:
+                return pointer
+            if (
+                value is not None
+                and k in {"type", "@type", "id", "@id"}
+                and (v == value or (isinstance(v, list) and value in v))
+            ):
+                return pointer
+    except RecursionError:  # nested deeper than the walk can go: no pointer
+        pass
     return ""
 
 
@@ -245,13 +253,20 @@ def _raise_dropped(doc: Any, dropped: list[str]) -> None:
         )
 
 
+def _options(loader: ContextLoader) -> dict[str, Any]:
+    """pyld options for one call, with a context cache of its own: pyld's default cache is process-wide, and its
+    ``@import`` processing rewrites the cached imported context in place, so one document could change how every
+    later document using that context expands (redefining protected terms, defining undefined ones)."""
+    return {"documentLoader": loader, "base": None, "contextResolver": _ContextResolver({}, loader)}
+
+
 def expand(doc: JSONObject, *, loader: ContextLoader = DEFAULT_LOADER) -> list[Any]:
     """Expand ``doc`` in safe mode. Raises JsonLdError for undefined terms or invalid JSON-LD."""
     processor, dropped = _safe_processor(doc)
     try:
         # base None: relative IRIs stay relative so safe mode sees them (pyld would resolve "" against a
         # placeholder base, http://example.org/base/, and hide them)
-        expanded = processor.expand(doc, {"documentLoader": loader, "base": None})
+        expanded = processor.expand(doc, _options(loader))
     except _pyld.JsonLdError as exc:
         raise _translate(exc) from exc
     except _PYLD_INPUT_ERRORS as exc:  # pyld trips over some malformed input with plain Python errors
@@ -264,12 +279,58 @@ def expand(doc: JSONObject, *, loader: ContextLoader = DEFAULT_LOADER) -> list[A
 ENGINES = ("fast", "pyld")
 
 
+class _Budget:
+    """The RDFC-1.0 work left (see :data:`openbadge_ctq.fastld.MAX_HASH_WORK`, counted the same way there)."""
+
+    def __init__(self) -> None:
+        self.left = MAX_HASH_WORK
+
+    def spend(self, units: int) -> None:
+        self.left -= units
+        if self.left < 0:
+            raise JsonLdError(TOO_COMPLEX)
+
+
+class _CountingIssuer(_IdentifierIssuer):  # type: ignore[misc]
+    """pyld's identifier issuer; Hash N-Degree Quads deep-copies it once per permutation, which is counted."""
+
+    budget: _Budget
+
+    @classmethod
+    def of(cls, issuer: Any, budget: _Budget) -> _CountingIssuer:
+        out = cls(issuer.prefix)
+        out.counter = issuer.counter
+        out.existing = dict(issuer.existing)
+        out.order = list(issuer.order)
+        out.budget = budget
+        return out
+
+    def __deepcopy__(self, memo: Any) -> _CountingIssuer:
+        self.budget.spend(1 + len(self.existing))
+        return _CountingIssuer.of(self, self.budget)
+
+
+class _BoundedURDNA2015(_URDNA2015):  # type: ignore[misc]
+    """pyld's URDNA2015 with the poison-graph guard: Hash N-Degree Quads stops at MAX_HASH_WORK."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.budget = _Budget()
+
+    def hash_n_degree_quads(self, id_: str, issuer: Any) -> Any:
+        self.budget.spend(1 + len(self.blank_node_info[id_]["quads"]))
+        if not isinstance(issuer, _CountingIssuer):
+            issuer = _CountingIssuer.of(issuer, self.budget)
+        return super().hash_n_degree_quads(id_, issuer)
+
+
 def canonicalize(doc: JSONObject, *, loader: ContextLoader = DEFAULT_LOADER, engine: str = "fast") -> str:
     """RDFC-1.0 canonical N-Quads of ``doc`` (safe mode). Never uses pyld's global loader.
 
     ``engine="fast"`` answers from :mod:`openbadge_ctq.fastld` when it handles the document (its output is identical
     to pyld's: a differential test checks it) and falls back to pyld otherwise, which also raises the safe-mode
-    errors; ``engine="pyld"`` uses pyld only (the reference path).
+    errors; ``engine="pyld"`` uses pyld only (the reference path). Both refuse, with the same JsonLdError, blank
+    nodes that need more than :data:`~openbadge_ctq.fastld.MAX_HASH_WORK` of RDFC-1.0 work (poison graphs).
     """
     if engine == "fast":
         fast = canonicalize_fast(doc, loader=loader)
@@ -280,15 +341,9 @@ def canonicalize(doc: JSONObject, *, loader: ContextLoader = DEFAULT_LOADER, eng
     expanded = expand(doc, loader=loader)
     processor, _ = _safe_processor(doc)
     try:
-        result = processor.normalize(
-            expanded,
-            {
-                "algorithm": "URDNA2015",
-                "format": "application/n-quads",
-                "documentLoader": loader,
-                "base": None,
-            },
-        )
+        # what processor.normalize(algorithm URDNA2015) does, with the work-limited URDNA2015
+        dataset = processor.to_rdf(expanded, {**_options(loader), "algorithm": "URDNA2015"})
+        result = _BoundedURDNA2015().main(dataset, {"format": "application/n-quads"})
     except _pyld.JsonLdError as exc:
         raise _translate(exc) from exc
     except _PYLD_INPUT_ERRORS as exc:

@@ -116,7 +116,7 @@ class DecodedJws:
     def payload_json(self) -> Any:
         try:
             return json.loads(self.payload)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deeply
             raise InputError("JWS payload is not valid JSON") from None
 
 
@@ -134,7 +134,7 @@ def decode_compact(token: str, *, allowed_header_params: Collection[str] | None 
     header_bytes = b64url_decode(h64, what="JWS header")
     try:
         header = json.loads(header_bytes)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deeply
         raise InputError("JWS header is not valid JSON") from None
     if not isinstance(header, dict):
         raise InputError("JWS header must be a JSON object")

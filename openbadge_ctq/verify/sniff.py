@@ -42,12 +42,31 @@ def _depth_ok(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
     return True
 
 
+def _unicode_ok(value: Any) -> bool:
+    """No string (key or value) holds an unpaired surrogate: ``"\\ud800"`` is valid JSON syntax but not Unicode
+    text (I-JSON, RFC 7493, forbids it), and nothing downstream can encode it (canonical N-Quads, responses)."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend(node)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, str):
+            try:
+                node.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+    return True
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
 def parse_json(text: str | bytes) -> Any:
-    """Strict JSON: no NaN/Infinity, no duplicate keys, bounded depth and size."""
+    """Strict JSON: no NaN/Infinity, no duplicate keys, no unpaired surrogates, bounded depth and size."""
     if len(text) > MAX_INPUT_BYTES:
         raise InputError(f"input is larger than {MAX_INPUT_BYTES} bytes")
 
@@ -74,6 +93,8 @@ def parse_json(text: str | bytes) -> Any:
         raise InputError(f"input is not valid JSON: {exc}") from None
     if not _depth_ok(value):
         raise InputError(f"JSON is nested more than {MAX_JSON_DEPTH} levels deep")
+    if not _unicode_ok(value):
+        raise InputError("JSON has a string with an unpaired surrogate (such as \\ud800), which is not Unicode text")
     return value
 
 
