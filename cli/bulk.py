@@ -63,6 +63,7 @@ class _Outputs:
 
     def __init__(self, out_dir: Path, art: Mapping[str, bytes], *, bake: str | None, qr: str | None) -> None:
         self.out_dir, self.art, self.bake, self.qr = out_dir, art, bake, qr
+        self.written = False
 
     def write(self, record: CredentialRecord, baked: bytes | None = None) -> list[str]:
         """Write the record's files; ``baked`` is the image baked by the signing worker (else baked here)."""
@@ -85,8 +86,6 @@ class _Outputs:
             raise StoreError(f"cannot write {path}: {exc.strerror or exc}") from None
         self.written = True
         return str(path)
-
-    written = False
 
     def flush(self) -> None:
         """Flush every file written to disk (one sync, instead of one per file: see the module docstring)."""

@@ -25,7 +25,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -659,7 +659,7 @@ def _submit(
         record = existing.get(row.plan.natural_key or "")
         if record is not None:
             row.plan = None
-            row.result = _existing(row.number, record)
+            row.result = _existing(row.number, record, row.email)
     planned = [row for row in planned if row.plan is not None]
     if not planned:
         return pending, None
@@ -669,7 +669,7 @@ def _submit(
     return pending, signer.submit(plans)
 
 
-def _existing(number: int, record: CredentialRecord) -> RowResult:
+def _existing(number: int, record: CredentialRecord, email: str | None) -> RowResult:
     reason = f"already issued on {format_datetime(record.issued_at)}"
     if record.state.value != "active":
         reason += f" (now {record.state.value})"
@@ -678,7 +678,7 @@ def _existing(number: int, record: CredentialRecord) -> RowResult:
         outcome=RowOutcome.SKIPPED,
         reason=reason,
         credential_id=record.id,
-        recipient_email=None,
+        recipient_email=email,
         achievement=record.achievement_id,
         record=record,
     )
@@ -724,7 +724,7 @@ def _finish(
                 baked=baked.get(row.number),
             )
         else:
-            row.result = replace(_existing(row.number, issuance.record), recipient_email=row.email)
+            row.result = _existing(row.number, issuance.record, row.email)
     for row in pending:
         if row.same_as is not None:
             existing = registry.find(natural_key=row.natural_key) if row.natural_key else None
@@ -737,7 +737,5 @@ def _finish(
                 achievement=row.achievement,
                 record=existing,
             )
-        elif row.result is not None and row.result.outcome is RowOutcome.SKIPPED and row.result.recipient_email is None:
-            row.result = replace(row.result, recipient_email=row.email)
         assert row.result is not None
         yield row.result
